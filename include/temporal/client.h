@@ -1,0 +1,339 @@
+/*
+ * temporal-c: the client, a connection to a Temporal frontend (self-hosted or Cloud) and
+ * the workflow operations built on it.
+ *
+ * Threads: a temporal_client is thread-safe.  Any number of threads may call operations
+ * on one client at once; each call blocks its caller until it completes, fails or its
+ * deadline passes.  Only temporal_client_free() must not race with other calls.
+ *
+ * Transport: gRPC over HTTP/2 (gRPC C core).  Every call carries the metadata
+ * `client-name: temporal-c`, `client-version: <TEMPORAL_VERSION>`,
+ * `temporal-namespace: <namespace>`, `authorization: Bearer <api key>` when an API key is
+ * set, and the extra metadata of the options.  Calls that fail with a retryable status
+ * (UNAVAILABLE, INTERNAL, UNKNOWN, ABORTED, DATA_LOSS, OUT_OF_RANGE) are retried with
+ * exponential backoff (100 ms, x1.7, at most 5 s between attempts); RESOURCE_EXHAUSTED is
+ * retried with a slower backoff (1 s, x2, at most 10 s); "message larger than max" is never
+ * retried.  Retries stop at the call's deadline.
+ */
+#ifndef TEMPORAL_CLIENT_H
+#define TEMPORAL_CLIENT_H
+
+#include "common.h"
+#include "error.h"
+#include "payload.h"
+
+TEMPORAL_EXTERN_C_BEGIN
+
+/** A connection to a Temporal frontend.  Opaque; see temporal_client_connect(). */
+struct temporal_client;
+
+/** One gRPC metadata entry (an ASCII header).  Both strings are required and copied. */
+struct temporal_metadata_pair {
+    const char *key;
+    const char *value;
+};
+
+/**
+ * TLS settings.  Each PEM item comes either from a file (`*_path`) or from memory
+ * (`*_pem`, NUL-terminated PEM text); giving both for one item is an error.  All strings
+ * are optional and copied (files are read) during temporal_client_connect().
+ */
+struct temporal_tls_options {
+    /** Use TLS.  Implied by any other field here being set, and by an API key. */
+    bool enabled;
+    /** CA certificates that sign the server's certificate.  Default: the system CA bundle. */
+    const char *server_ca_cert_path;
+    const char *server_ca_cert_pem;
+    /** Client certificate chain and its private key, for mutual TLS.  Both or neither. */
+    const char *client_cert_path;
+    const char *client_cert_pem;
+    const char *client_key_path;
+    const char *client_key_pem;
+    /** Name to verify the server's certificate against.  Default: the host of |target|. */
+    const char *server_name;
+};
+
+/** Options of temporal_client_connect().  Start from TEMPORAL_CLIENT_OPTIONS_INIT. */
+struct temporal_client_options {
+    /** sizeof(struct temporal_client_options); set by TEMPORAL_CLIENT_OPTIONS_INIT. */
+    size_t self_size;
+    /** Required.  Frontend address as "host:port", e.g. "localhost:7233".  Copied. */
+    const char *target;
+    /** Optional.  Namespace of every operation.  Default "default".  Copied. */
+    const char *namespace_name;
+    /** Optional.  Identity recorded by the server.  Default "<pid>@<hostname>".  Copied. */
+    const char *identity;
+    /** Optional.  API key sent as `authorization: Bearer <key>`; turns TLS on.  Copied. */
+    const char *api_key;
+    /** TLS settings (plaintext unless enabled or implied). */
+    struct temporal_tls_options tls;
+    /** Optional.  Extra gRPC metadata on every call.  Array copied. */
+    const struct temporal_metadata_pair *metadata;
+    size_t metadata_count;
+    /** Deadline of the first call (GetSystemInfo), retries included.  Default 10000. */
+    int64_t connect_timeout_ms;
+    /** Deadline of each operation, retries included (not long polls).  Default 10000. */
+    int64_t rpc_timeout_ms;
+};
+
+#define TEMPORAL_CLIENT_OPTIONS_INIT { .self_size = sizeof(struct temporal_client_options) }
+
+/** What the server said about itself at connect time (GetSystemInfo). */
+struct temporal_server_info {
+    /** Server version, e.g. "1.29.1"; "" if the server did not say.  Borrowed from the client. */
+    const char *server_version;
+    bool signal_and_query_header;
+    bool internal_error_differentiation;
+    bool activity_failure_include_heartbeat;
+    bool supports_schedules;
+    bool encoded_failure_attributes;
+    bool build_id_based_versioning;
+    bool upsert_memo;
+    bool eager_workflow_start;
+    bool sdk_metadata;
+    bool count_group_by_execution_status;
+    bool nexus;
+};
+
+/**
+ * Connects to a Temporal frontend: validates |opts|, reads the TLS files, creates the
+ * gRPC channel and calls GetSystemInfo once (its capabilities are kept, see
+ * temporal_client_server_info()).  On success |*out| receives a client to release with
+ * temporal_client_free().  |err| is optional.
+ * Returns 0, or: TEMPORAL_EINVAL (bad options; the message names the field),
+ * TEMPORAL_EIO (a TLS file could not be read), TEMPORAL_ETLS (bad PEM), TEMPORAL_ENOMEM,
+ * or the code of the failed GetSystemInfo call (e.g. TEMPORAL_EUNAVAILABLE when nothing
+ * listens at |target|, TEMPORAL_EUNAUTHENTICATED for a rejected API key).
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_client_connect(struct temporal_client **out,
+                                         const struct temporal_client_options *opts,
+                                         struct temporal_error *err);
+
+/** Closes the connection and frees the client.  NULL is a no-op.  Since: 0.1 */
+TEMPORAL_API void temporal_client_free(struct temporal_client *client);
+
+/** Returns the client's namespace.  Borrowed: valid until the client is freed.  Since: 0.1 */
+TEMPORAL_API const char *temporal_client_namespace(const struct temporal_client *client);
+
+/** Returns the client's identity.  Borrowed: valid until the client is freed.  Since: 0.1 */
+TEMPORAL_API const char *temporal_client_identity(const struct temporal_client *client);
+
+/**
+ * Fills |out| with what the server reported at connect time.  Strings are borrowed from
+ * |client|.  Since: 0.1
+ */
+TEMPORAL_API void temporal_client_server_info(const struct temporal_client *client,
+                                              struct temporal_server_info *out);
+
+/** Workflow id reuse policy (values of temporal.api.enums.v1.WorkflowIdReusePolicy). */
+enum temporal_id_reuse_policy {
+    TEMPORAL_ID_REUSE_UNSPECIFIED = 0, /* server default: ALLOW_DUPLICATE */
+    TEMPORAL_ID_REUSE_ALLOW_DUPLICATE = 1,
+    TEMPORAL_ID_REUSE_ALLOW_DUPLICATE_FAILED_ONLY = 2,
+    TEMPORAL_ID_REUSE_REJECT_DUPLICATE = 3,
+};
+
+/** Workflow id conflict policy (values of temporal.api.enums.v1.WorkflowIdConflictPolicy). */
+enum temporal_id_conflict_policy {
+    TEMPORAL_ID_CONFLICT_UNSPECIFIED = 0, /* server default: FAIL */
+    TEMPORAL_ID_CONFLICT_FAIL = 1,
+    TEMPORAL_ID_CONFLICT_USE_EXISTING = 2,
+    TEMPORAL_ID_CONFLICT_TERMINATE_EXISTING = 3,
+};
+
+/** Options of temporal_client_start_workflow().  Start from TEMPORAL_START_WORKFLOW_OPTIONS_INIT. */
+struct temporal_start_workflow_options {
+    size_t self_size;
+    /** Required.  Business id of the workflow.  Borrowed for the call. */
+    const char *workflow_id;
+    /** Required.  Workflow type name, as registered by a worker.  Borrowed for the call. */
+    const char *workflow_type;
+    /** Required.  Task queue the workflow's tasks go to.  Borrowed for the call. */
+    const char *task_queue;
+    /** Optional timeouts; 0 means none (the server's default). */
+    int64_t execution_timeout_ms;
+    int64_t run_timeout_ms;
+    int64_t task_timeout_ms;
+    enum temporal_id_reuse_policy id_reuse_policy;
+    enum temporal_id_conflict_policy id_conflict_policy;
+    /** Optional.  Idempotency key for the start request.  Default: a random UUID. */
+    const char *request_id;
+};
+
+#define TEMPORAL_START_WORKFLOW_OPTIONS_INIT { .self_size = sizeof(struct temporal_start_workflow_options) }
+
+/**
+ * Starts a workflow execution with arguments |args| (may be NULL for none).  On success,
+ * if |run_id_out| is not NULL it receives the new run's id (free with temporal_free()).
+ * Returns 0, TEMPORAL_EINVAL, TEMPORAL_EWORKFLOW_ALREADY_STARTED (a run with that id is
+ * running and the policies forbid another), or a transport error.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_client_start_workflow(struct temporal_client *client,
+                                                const struct temporal_start_workflow_options *opts,
+                                                const struct temporal_payloads *args,
+                                                char **run_id_out, struct temporal_error *err);
+
+/**
+ * Sends signal |signal_name| with |args| (may be NULL) to workflow |workflow_id|; |run_id|
+ * NULL or "" means the latest run.
+ * Returns 0, TEMPORAL_EINVAL, TEMPORAL_ENOT_FOUND (no such running workflow), or a
+ * transport error.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_client_signal_workflow(struct temporal_client *client,
+                                                 const char *workflow_id, const char *run_id,
+                                                 const char *signal_name,
+                                                 const struct temporal_payloads *args,
+                                                 struct temporal_error *err);
+
+/**
+ * Signals workflow |opts->workflow_id|, starting it first (with |args|) if it is not
+ * running.  |run_id_out| as for temporal_client_start_workflow().
+ * Returns 0, TEMPORAL_EINVAL, or a transport error.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_client_signal_with_start_workflow(
+    struct temporal_client *client, const struct temporal_start_workflow_options *opts,
+    const struct temporal_payloads *args, const char *signal_name,
+    const struct temporal_payloads *signal_args, char **run_id_out, struct temporal_error *err);
+
+/**
+ * Queries workflow |workflow_id| (|run_id| NULL means latest) with query |query_type| and
+ * |args| (may be NULL).  A worker must be polling the workflow's task queue to answer.
+ * The answer's payloads are appended to |result| (an initialized list).
+ * Returns 0, TEMPORAL_EQUERY_FAILED (the handler failed or the query type is unknown;
+ * the message says why), TEMPORAL_ENOT_FOUND, TEMPORAL_ETIMEDOUT, or a transport error.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_client_query_workflow(struct temporal_client *client,
+                                                const char *workflow_id, const char *run_id,
+                                                const char *query_type,
+                                                const struct temporal_payloads *args,
+                                                struct temporal_payloads *result,
+                                                struct temporal_error *err);
+
+/** Execution status (values of temporal.api.enums.v1.WorkflowExecutionStatus). */
+enum temporal_workflow_status {
+    TEMPORAL_WORKFLOW_STATUS_UNSPECIFIED = 0,
+    TEMPORAL_WORKFLOW_STATUS_RUNNING = 1,
+    TEMPORAL_WORKFLOW_STATUS_COMPLETED = 2,
+    TEMPORAL_WORKFLOW_STATUS_FAILED = 3,
+    TEMPORAL_WORKFLOW_STATUS_CANCELED = 4,
+    TEMPORAL_WORKFLOW_STATUS_TERMINATED = 5,
+    TEMPORAL_WORKFLOW_STATUS_CONTINUED_AS_NEW = 6,
+    TEMPORAL_WORKFLOW_STATUS_TIMED_OUT = 7,
+};
+
+/** Returns "RUNNING", "COMPLETED", ... for |status| (static).  Since: 0.1 */
+TEMPORAL_API const char *temporal_workflow_status_name(enum temporal_workflow_status status);
+
+/**
+ * What temporal_client_describe_workflow() reports.  Strings are owned by the structure;
+ * release them with temporal_workflow_description_cleanup().  Times are Unix epoch
+ * milliseconds, 0 when not set.
+ */
+struct temporal_workflow_description {
+    char *workflow_id;
+    char *run_id;
+    char *workflow_type;
+    char *task_queue;
+    enum temporal_workflow_status status;
+    int64_t start_time_ms;
+    int64_t close_time_ms;
+    int64_t history_length;
+};
+
+/**
+ * Describes workflow |workflow_id| (|run_id| NULL means latest) into |out|, which the
+ * caller releases with temporal_workflow_description_cleanup() after success.
+ * Returns 0, TEMPORAL_EINVAL, TEMPORAL_ENOT_FOUND, or a transport error.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_client_describe_workflow(struct temporal_client *client,
+                                                   const char *workflow_id, const char *run_id,
+                                                   struct temporal_workflow_description *out,
+                                                   struct temporal_error *err);
+
+/** Frees the strings of |d| and zeroes it.  NULL is a no-op.  Since: 0.1 */
+TEMPORAL_API void temporal_workflow_description_cleanup(struct temporal_workflow_description *d);
+
+/** One event of a fetched history (a summary; the full events are in |serialized|). */
+struct temporal_history_event {
+    int64_t event_id;
+    /** Value of temporal.api.enums.v1.EventType. */
+    int event_type;
+    /** e.g. "EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED" (static storage). */
+    const char *event_type_name;
+    /** Unix epoch milliseconds. */
+    int64_t event_time_ms;
+};
+
+/**
+ * A workflow run's history: every page, in order.  Owned by the structure; release with
+ * temporal_history_cleanup().
+ */
+struct temporal_history {
+    struct temporal_history_event *events;
+    size_t count;
+    /** The whole history as one serialized temporal.api.history.v1.History message. */
+    uint8_t *serialized;
+    size_t serialized_len;
+};
+
+/**
+ * Fetches the full history of workflow |workflow_id| (|run_id| NULL means latest),
+ * following every page, into |out| (release with temporal_history_cleanup()).
+ * Returns 0, TEMPORAL_EINVAL, TEMPORAL_ENOT_FOUND, TEMPORAL_ENOMEM, or a transport error.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_client_fetch_history(struct temporal_client *client,
+                                               const char *workflow_id, const char *run_id,
+                                               struct temporal_history *out,
+                                               struct temporal_error *err);
+
+/** Frees what |h| holds and zeroes it.  NULL is a no-op.  Since: 0.1 */
+TEMPORAL_API void temporal_history_cleanup(struct temporal_history *h);
+
+/**
+ * Waits for workflow |workflow_id| (|run_id| NULL means latest) to close, long-polling
+ * the server for the close event, and following the chain of runs a continue-as-new (or
+ * a retry or cron run) starts.  |timeout_ms| bounds the whole wait; 0 waits forever.
+ * If the final run completed, its result payloads are appended to |result| and 0 is
+ * returned.  Otherwise returns TEMPORAL_EWORKFLOW_FAILED (|err->message| holds the
+ * failure's message, |err->detail| its type), TEMPORAL_EWORKFLOW_CANCELED,
+ * TEMPORAL_EWORKFLOW_TERMINATED, TEMPORAL_EWORKFLOW_TIMED_OUT, TEMPORAL_ETIMEDOUT,
+ * TEMPORAL_ENOT_FOUND, or a transport error.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_client_get_workflow_result(struct temporal_client *client,
+                                                     const char *workflow_id,
+                                                     const char *run_id, int64_t timeout_ms,
+                                                     struct temporal_payloads *result,
+                                                     struct temporal_error *err);
+
+/**
+ * Requests cancellation of workflow |workflow_id| (|run_id| NULL means latest); the
+ * workflow decides how to react.  |reason| is optional.
+ * Returns 0, TEMPORAL_EINVAL, TEMPORAL_ENOT_FOUND, or a transport error.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_client_cancel_workflow(struct temporal_client *client,
+                                                 const char *workflow_id, const char *run_id,
+                                                 const char *reason, struct temporal_error *err);
+
+/**
+ * Terminates workflow |workflow_id| (|run_id| NULL means latest) at once, without running
+ * any more workflow code.  |reason| is optional.
+ * Returns 0, TEMPORAL_EINVAL, TEMPORAL_ENOT_FOUND, or a transport error.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_client_terminate_workflow(struct temporal_client *client,
+                                                    const char *workflow_id,
+                                                    const char *run_id, const char *reason,
+                                                    struct temporal_error *err);
+
+TEMPORAL_EXTERN_C_END
+
+#endif /* TEMPORAL_CLIENT_H */

@@ -1,0 +1,13 @@
+/*
+ * temporal-c: umbrella header.  Include this, or the individual headers.
+ */
+#ifndef TEMPORAL_TEMPORAL_H
+#define TEMPORAL_TEMPORAL_H
+
+#include "common.h"
+#include "version.h"
+#include "error.h"
+#include "payload.h"
+#include "client.h"
+
+#endif /* TEMPORAL_TEMPORAL_H */

@@ -1,0 +1,778 @@
+/*
+ * client: the public client API over the rpc module.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+#include "rpc.h"
+
+struct temporal_client {
+    struct temporal__rpc_conn *conn;
+    char *namespace_name;
+    char *identity;
+    char *server_version;
+    struct temporal_server_info info;
+};
+
+#define WS(name) TEMPORAL__WORKFLOW_SERVICE(name)
+
+/* Copies the first |self_size| bytes of a caller's options struct over zeroed defaults, so
+ * a caller compiled against an older, smaller struct still works. */
+static void copy_options(void *dst, size_t dst_size, const void *src, size_t self_size)
+{
+    memset(dst, 0, dst_size);
+    memcpy(dst, src, self_size < dst_size ? self_size : dst_size);
+}
+
+static bool options_size_ok(size_t self_size)
+{
+    return self_size >= sizeof(size_t);
+}
+
+/* Connect ---------------------------------------------------------------------------------- */
+
+static int get_system_info(struct temporal_client *c, int64_t timeout_ms, struct temporal_error *err)
+{
+    Temporal__Api__Workflowservice__V1__GetSystemInfoRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__GET_SYSTEM_INFO_REQUEST__INIT;
+    Temporal__Api__Workflowservice__V1__GetSystemInfoResponse *resp = NULL;
+    struct temporal__rpc_call_options co = { .timeout_ms = timeout_ms };
+    int rc = temporal__rpc_call(c->conn, WS("GetSystemInfo"), &req.base,
+                                &temporal__api__workflowservice__v1__get_system_info_response__descriptor,
+                                (ProtobufCMessage **)&resp, &co, err);
+    if (rc == TEMPORAL_EUNIMPLEMENTED) {
+        /* Old servers: no capabilities. */
+        c->server_version = temporal__strdup("");
+        return c->server_version ? 0 : TEMPORAL_ENOMEM;
+    }
+    if (rc != 0)
+        return rc;
+    c->server_version = temporal__strdup(resp->server_version ? resp->server_version : "");
+    const Temporal__Api__Workflowservice__V1__GetSystemInfoResponse__Capabilities *cap =
+        resp->capabilities;
+    if (cap != NULL) {
+        c->info.signal_and_query_header = cap->signal_and_query_header;
+        c->info.internal_error_differentiation = cap->internal_error_differentiation;
+        c->info.activity_failure_include_heartbeat = cap->activity_failure_include_heartbeat;
+        c->info.supports_schedules = cap->supports_schedules;
+        c->info.encoded_failure_attributes = cap->encoded_failure_attributes;
+        c->info.build_id_based_versioning = cap->build_id_based_versioning;
+        c->info.upsert_memo = cap->upsert_memo;
+        c->info.eager_workflow_start = cap->eager_workflow_start;
+        c->info.sdk_metadata = cap->sdk_metadata;
+        c->info.count_group_by_execution_status = cap->count_group_by_execution_status;
+        c->info.nexus = cap->nexus;
+    }
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    return c->server_version ? 0 : temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory");
+}
+
+int temporal_client_connect(struct temporal_client **out,
+                            const struct temporal_client_options *user_opts,
+                            struct temporal_error *err)
+{
+    if (out == NULL || user_opts == NULL || !options_size_ok(user_opts->self_size))
+        return temporal__fail(err, TEMPORAL_EINVAL, -1,
+                              "temporal_client_connect needs |out| and options initialized "
+                              "with TEMPORAL_CLIENT_OPTIONS_INIT");
+    *out = NULL;
+    struct temporal_client_options opts;
+    copy_options(&opts, sizeof(opts), user_opts, user_opts->self_size);
+    if (temporal__empty(opts.target))
+        return temporal__fail(err, TEMPORAL_EINVAL, -1,
+                              "client option 'target' is required: the \"host:port\" of the "
+                              "Temporal frontend, e.g. \"localhost:7233\"");
+    if (opts.connect_timeout_ms < 0 || opts.rpc_timeout_ms < 0)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1,
+                              "client timeouts must be >= 0 milliseconds (0 = default)");
+
+    struct temporal_client *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory");
+    char identity[300];
+    if (temporal__empty(opts.identity))
+        temporal__default_identity(identity, sizeof(identity));
+    else
+        snprintf(identity, sizeof(identity), "%s", opts.identity);
+    c->namespace_name = temporal__strdup(temporal__empty(opts.namespace_name) ? "default"
+                                                                              : opts.namespace_name);
+    c->identity = temporal__strdup(identity);
+    int rc;
+    if (c->namespace_name == NULL || c->identity == NULL) {
+        rc = temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory");
+        goto fail;
+    }
+    rc = temporal__rpc_conn_new(&c->conn, &opts, c->namespace_name, err);
+    if (rc != 0)
+        goto fail;
+    rc = get_system_info(c, opts.connect_timeout_ms > 0 ? opts.connect_timeout_ms : 10000, err);
+    if (rc != 0)
+        goto fail;
+    c->info.server_version = c->server_version;
+    *out = c;
+    return 0;
+fail:
+    temporal_client_free(c);
+    return rc;
+}
+
+void temporal_client_free(struct temporal_client *c)
+{
+    if (c == NULL)
+        return;
+    temporal__rpc_conn_free(c->conn);
+    free(c->namespace_name);
+    free(c->identity);
+    free(c->server_version);
+    free(c);
+}
+
+const char *temporal_client_namespace(const struct temporal_client *c) { return c->namespace_name; }
+
+const char *temporal_client_identity(const struct temporal_client *c) { return c->identity; }
+
+void temporal_client_server_info(const struct temporal_client *c, struct temporal_server_info *out)
+{
+    *out = c->info;
+}
+
+/* Shared request pieces -------------------------------------------------------------------- */
+
+static int require(const char *value, const char *what, struct temporal_error *err)
+{
+    if (temporal__empty(value))
+        return temporal__fail(err, TEMPORAL_EINVAL, -1, "%s is required", what);
+    return 0;
+}
+
+static temporal__pb_execution execution_of(const char *workflow_id, const char *run_id)
+{
+    temporal__pb_execution e = TEMPORAL__API__COMMON__V1__WORKFLOW_EXECUTION__INIT;
+    e.workflow_id = (char *)workflow_id;
+    e.run_id = (char *)(run_id ? run_id : "");
+    return e;
+}
+
+/* Holds the sub-messages of a start (or signal-with-start) request. */
+struct start_parts {
+    Temporal__Api__Common__V1__WorkflowType type;
+    Temporal__Api__Taskqueue__V1__TaskQueue queue;
+    Google__Protobuf__Duration exec_timeout, run_timeout, task_timeout;
+    struct temporal__payloads_view input;
+    char request_id[37];
+};
+
+static int start_parts_init(struct start_parts *p, const struct temporal_start_workflow_options *o,
+                            const struct temporal_payloads *args, struct temporal_error *err)
+{
+    int rc;
+    if ((rc = require(o->workflow_id, "start option 'workflow_id'", err)) != 0 ||
+        (rc = require(o->workflow_type, "start option 'workflow_type'", err)) != 0 ||
+        (rc = require(o->task_queue, "start option 'task_queue'", err)) != 0)
+        return rc;
+    if (o->execution_timeout_ms < 0 || o->run_timeout_ms < 0 || o->task_timeout_ms < 0)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1,
+                              "workflow timeouts must be >= 0 milliseconds (0 = none)");
+    Temporal__Api__Common__V1__WorkflowType t = TEMPORAL__API__COMMON__V1__WORKFLOW_TYPE__INIT;
+    t.name = (char *)o->workflow_type;
+    p->type = t;
+    Temporal__Api__Taskqueue__V1__TaskQueue q = TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE__INIT;
+    q.name = (char *)o->task_queue;
+    q.kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
+    p->queue = q;
+    temporal__duration_set(&p->exec_timeout, o->execution_timeout_ms);
+    temporal__duration_set(&p->run_timeout, o->run_timeout_ms);
+    temporal__duration_set(&p->task_timeout, o->task_timeout_ms);
+    if (temporal__empty(o->request_id))
+        temporal__uuid4(p->request_id);
+    else
+        snprintf(p->request_id, sizeof(p->request_id), "%s", o->request_id);
+    temporal__payloads_view_init(&p->input, args, &rc);
+    if (rc != 0)
+        return temporal__fail(err, rc, -1, "out of memory");
+    return 0;
+}
+
+#define DURATION_OR_NULL(parts, field, ms) ((ms) > 0 ? &(parts)->field : NULL)
+
+static int take_run_id(const char *run_id, char **run_id_out, struct temporal_error *err)
+{
+    if (run_id_out == NULL)
+        return 0;
+    *run_id_out = temporal__strdup(run_id ? run_id : "");
+    return *run_id_out ? 0 : temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory");
+}
+
+/* Start, signal, signal-with-start --------------------------------------------------------- */
+
+int temporal_client_start_workflow(struct temporal_client *c,
+                                   const struct temporal_start_workflow_options *user_opts,
+                                   const struct temporal_payloads *args, char **run_id_out,
+                                   struct temporal_error *err)
+{
+    if (c == NULL || user_opts == NULL || !options_size_ok(user_opts->self_size))
+        return temporal__fail(err, TEMPORAL_EINVAL, -1,
+                              "start needs a client and options initialized with "
+                              "TEMPORAL_START_WORKFLOW_OPTIONS_INIT");
+    struct temporal_start_workflow_options o;
+    copy_options(&o, sizeof(o), user_opts, user_opts->self_size);
+    struct start_parts parts;
+    int rc = start_parts_init(&parts, &o, args, err);
+    if (rc != 0)
+        return rc;
+
+    Temporal__Api__Workflowservice__V1__StartWorkflowExecutionRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__START_WORKFLOW_EXECUTION_REQUEST__INIT;
+    req.namespace_ = c->namespace_name;
+    req.workflow_id = (char *)o.workflow_id;
+    req.workflow_type = &parts.type;
+    req.task_queue = &parts.queue;
+    req.input = parts.input.msg.n_payloads ? &parts.input.msg : NULL;
+    req.workflow_execution_timeout = DURATION_OR_NULL(&parts, exec_timeout, o.execution_timeout_ms);
+    req.workflow_run_timeout = DURATION_OR_NULL(&parts, run_timeout, o.run_timeout_ms);
+    req.workflow_task_timeout = DURATION_OR_NULL(&parts, task_timeout, o.task_timeout_ms);
+    req.identity = c->identity;
+    req.request_id = parts.request_id;
+    req.workflow_id_reuse_policy = (Temporal__Api__Enums__V1__WorkflowIdReusePolicy)o.id_reuse_policy;
+    req.workflow_id_conflict_policy =
+        (Temporal__Api__Enums__V1__WorkflowIdConflictPolicy)o.id_conflict_policy;
+
+    Temporal__Api__Workflowservice__V1__StartWorkflowExecutionResponse *resp = NULL;
+    rc = temporal__rpc_call(c->conn, WS("StartWorkflowExecution"), &req.base,
+                            &temporal__api__workflowservice__v1__start_workflow_execution_response__descriptor,
+                            (ProtobufCMessage **)&resp, NULL, err);
+    temporal__payloads_view_cleanup(&parts.input);
+    if (rc != 0)
+        return rc;
+    rc = take_run_id(resp->run_id, run_id_out, err);
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    return rc;
+}
+
+int temporal_client_signal_workflow(struct temporal_client *c, const char *workflow_id,
+                                    const char *run_id, const char *signal_name,
+                                    const struct temporal_payloads *args,
+                                    struct temporal_error *err)
+{
+    int rc;
+    if (c == NULL)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1, "signal needs a client");
+    if ((rc = require(workflow_id, "workflow id", err)) != 0 ||
+        (rc = require(signal_name, "signal name", err)) != 0)
+        return rc;
+    struct temporal__payloads_view input;
+    temporal__payloads_view_init(&input, args, &rc);
+    if (rc != 0)
+        return temporal__fail(err, rc, -1, "out of memory");
+    char request_id[37];
+    temporal__uuid4(request_id);
+    temporal__pb_execution exec = execution_of(workflow_id, run_id);
+
+    Temporal__Api__Workflowservice__V1__SignalWorkflowExecutionRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__SIGNAL_WORKFLOW_EXECUTION_REQUEST__INIT;
+    req.namespace_ = c->namespace_name;
+    req.workflow_execution = &exec;
+    req.signal_name = (char *)signal_name;
+    req.input = input.msg.n_payloads ? &input.msg : NULL;
+    req.identity = c->identity;
+    req.request_id = request_id;
+
+    ProtobufCMessage *resp = NULL;
+    rc = temporal__rpc_call(c->conn, WS("SignalWorkflowExecution"), &req.base,
+                            &temporal__api__workflowservice__v1__signal_workflow_execution_response__descriptor,
+                            &resp, NULL, err);
+    temporal__payloads_view_cleanup(&input);
+    if (resp != NULL)
+        protobuf_c_message_free_unpacked(resp, NULL);
+    return rc;
+}
+
+int temporal_client_signal_with_start_workflow(struct temporal_client *c,
+                                               const struct temporal_start_workflow_options *user_opts,
+                                               const struct temporal_payloads *args,
+                                               const char *signal_name,
+                                               const struct temporal_payloads *signal_args,
+                                               char **run_id_out, struct temporal_error *err)
+{
+    if (c == NULL || user_opts == NULL || !options_size_ok(user_opts->self_size))
+        return temporal__fail(err, TEMPORAL_EINVAL, -1,
+                              "signal-with-start needs a client and options initialized with "
+                              "TEMPORAL_START_WORKFLOW_OPTIONS_INIT");
+    int rc = require(signal_name, "signal name", err);
+    if (rc != 0)
+        return rc;
+    struct temporal_start_workflow_options o;
+    copy_options(&o, sizeof(o), user_opts, user_opts->self_size);
+    struct start_parts parts;
+    if ((rc = start_parts_init(&parts, &o, args, err)) != 0)
+        return rc;
+    struct temporal__payloads_view sig_input;
+    temporal__payloads_view_init(&sig_input, signal_args, &rc);
+    if (rc != 0) {
+        temporal__payloads_view_cleanup(&parts.input);
+        return temporal__fail(err, rc, -1, "out of memory");
+    }
+
+    Temporal__Api__Workflowservice__V1__SignalWithStartWorkflowExecutionRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__SIGNAL_WITH_START_WORKFLOW_EXECUTION_REQUEST__INIT;
+    req.namespace_ = c->namespace_name;
+    req.workflow_id = (char *)o.workflow_id;
+    req.workflow_type = &parts.type;
+    req.task_queue = &parts.queue;
+    req.input = parts.input.msg.n_payloads ? &parts.input.msg : NULL;
+    req.workflow_execution_timeout = DURATION_OR_NULL(&parts, exec_timeout, o.execution_timeout_ms);
+    req.workflow_run_timeout = DURATION_OR_NULL(&parts, run_timeout, o.run_timeout_ms);
+    req.workflow_task_timeout = DURATION_OR_NULL(&parts, task_timeout, o.task_timeout_ms);
+    req.identity = c->identity;
+    req.request_id = parts.request_id;
+    req.workflow_id_reuse_policy = (Temporal__Api__Enums__V1__WorkflowIdReusePolicy)o.id_reuse_policy;
+    req.workflow_id_conflict_policy =
+        (Temporal__Api__Enums__V1__WorkflowIdConflictPolicy)o.id_conflict_policy;
+    req.signal_name = (char *)signal_name;
+    req.signal_input = sig_input.msg.n_payloads ? &sig_input.msg : NULL;
+
+    Temporal__Api__Workflowservice__V1__SignalWithStartWorkflowExecutionResponse *resp = NULL;
+    rc = temporal__rpc_call(c->conn, WS("SignalWithStartWorkflowExecution"), &req.base,
+                            &temporal__api__workflowservice__v1__signal_with_start_workflow_execution_response__descriptor,
+                            (ProtobufCMessage **)&resp, NULL, err);
+    temporal__payloads_view_cleanup(&parts.input);
+    temporal__payloads_view_cleanup(&sig_input);
+    if (rc != 0)
+        return rc;
+    rc = take_run_id(resp->run_id, run_id_out, err);
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    return rc;
+}
+
+/* Query ------------------------------------------------------------------------------------- */
+
+int temporal_client_query_workflow(struct temporal_client *c, const char *workflow_id,
+                                   const char *run_id, const char *query_type,
+                                   const struct temporal_payloads *args,
+                                   struct temporal_payloads *result, struct temporal_error *err)
+{
+    int rc;
+    if (c == NULL || result == NULL)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1, "query needs a client and a result list");
+    if ((rc = require(workflow_id, "workflow id", err)) != 0 ||
+        (rc = require(query_type, "query type", err)) != 0)
+        return rc;
+    struct temporal__payloads_view input;
+    temporal__payloads_view_init(&input, args, &rc);
+    if (rc != 0)
+        return temporal__fail(err, rc, -1, "out of memory");
+    temporal__pb_execution exec = execution_of(workflow_id, run_id);
+    Temporal__Api__Query__V1__WorkflowQuery query = TEMPORAL__API__QUERY__V1__WORKFLOW_QUERY__INIT;
+    query.query_type = (char *)query_type;
+    query.query_args = input.msg.n_payloads ? &input.msg : NULL;
+
+    Temporal__Api__Workflowservice__V1__QueryWorkflowRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__QUERY_WORKFLOW_REQUEST__INIT;
+    req.namespace_ = c->namespace_name;
+    req.execution = &exec;
+    req.query = &query;
+
+    Temporal__Api__Workflowservice__V1__QueryWorkflowResponse *resp = NULL;
+    rc = temporal__rpc_call(c->conn, WS("QueryWorkflow"), &req.base,
+                            &temporal__api__workflowservice__v1__query_workflow_response__descriptor,
+                            (ProtobufCMessage **)&resp, NULL, err);
+    temporal__payloads_view_cleanup(&input);
+    if (rc != 0)
+        return rc;
+    if (resp->query_rejected != NULL) {
+        rc = temporal__fail(err, TEMPORAL_EQUERY_FAILED, -1,
+                            "query '%s' on workflow '%s' rejected: the workflow's status is %s",
+                            query_type, workflow_id,
+                            temporal_workflow_status_name(
+                                (enum temporal_workflow_status)resp->query_rejected->status));
+    } else {
+        rc = temporal__payloads_from_proto(result, resp->query_result);
+        if (rc != 0)
+            temporal__fail(err, rc, -1, "out of memory");
+    }
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    return rc;
+}
+
+/* Describe ---------------------------------------------------------------------------------- */
+
+const char *temporal_workflow_status_name(enum temporal_workflow_status s)
+{
+    static const char *const names[] = { "UNSPECIFIED", "RUNNING",    "COMPLETED",
+                                         "FAILED",      "CANCELED",   "TERMINATED",
+                                         "CONTINUED_AS_NEW", "TIMED_OUT" };
+    return (unsigned)s < TEMPORAL__ARRAY_LEN(names) ? names[s] : "UNKNOWN";
+}
+
+int temporal_client_describe_workflow(struct temporal_client *c, const char *workflow_id,
+                                      const char *run_id, struct temporal_workflow_description *out,
+                                      struct temporal_error *err)
+{
+    int rc;
+    if (c == NULL || out == NULL)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1, "describe needs a client and an output");
+    memset(out, 0, sizeof(*out));
+    if ((rc = require(workflow_id, "workflow id", err)) != 0)
+        return rc;
+    temporal__pb_execution exec = execution_of(workflow_id, run_id);
+    Temporal__Api__Workflowservice__V1__DescribeWorkflowExecutionRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__DESCRIBE_WORKFLOW_EXECUTION_REQUEST__INIT;
+    req.namespace_ = c->namespace_name;
+    req.execution = &exec;
+    Temporal__Api__Workflowservice__V1__DescribeWorkflowExecutionResponse *resp = NULL;
+    rc = temporal__rpc_call(c->conn, WS("DescribeWorkflowExecution"), &req.base,
+                            &temporal__api__workflowservice__v1__describe_workflow_execution_response__descriptor,
+                            (ProtobufCMessage **)&resp, NULL, err);
+    if (rc != 0)
+        return rc;
+    const Temporal__Api__Workflow__V1__WorkflowExecutionInfo *info = resp->workflow_execution_info;
+    if (info == NULL || info->execution == NULL) {
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+        return temporal__fail(err, TEMPORAL_EPROTOCOL, -1,
+                              "DescribeWorkflowExecution answered without execution info");
+    }
+    out->workflow_id = temporal__strdup(info->execution->workflow_id);
+    out->run_id = temporal__strdup(info->execution->run_id);
+    out->workflow_type = temporal__strdup(info->type && info->type->name ? info->type->name : "");
+    out->task_queue = temporal__strdup(info->task_queue ? info->task_queue : "");
+    out->status = (enum temporal_workflow_status)info->status;
+    out->start_time_ms = temporal__timestamp_ms(info->start_time);
+    out->close_time_ms = temporal__timestamp_ms(info->close_time);
+    out->history_length = info->history_length;
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    if (!out->workflow_id || !out->run_id || !out->workflow_type || !out->task_queue) {
+        temporal_workflow_description_cleanup(out);
+        return temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory");
+    }
+    return 0;
+}
+
+void temporal_workflow_description_cleanup(struct temporal_workflow_description *d)
+{
+    if (d == NULL)
+        return;
+    free(d->workflow_id);
+    free(d->run_id);
+    free(d->workflow_type);
+    free(d->task_queue);
+    memset(d, 0, sizeof(*d));
+}
+
+/* History ----------------------------------------------------------------------------------- */
+
+typedef Temporal__Api__Workflowservice__V1__GetWorkflowExecutionHistoryResponse history_response;
+
+/* One GetWorkflowExecutionHistory page. */
+static int history_page(struct temporal_client *c, temporal__pb_execution *exec,
+                        ProtobufCBinaryData token, bool wait_for_close, int64_t timeout_ms,
+                        history_response **resp, struct temporal_error *err)
+{
+    Temporal__Api__Workflowservice__V1__GetWorkflowExecutionHistoryRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__GET_WORKFLOW_EXECUTION_HISTORY_REQUEST__INIT;
+    req.namespace_ = c->namespace_name;
+    req.execution = exec;
+    req.next_page_token = token;
+    if (wait_for_close) {
+        req.wait_new_event = 1;
+        req.history_event_filter_type =
+            TEMPORAL__API__ENUMS__V1__HISTORY_EVENT_FILTER_TYPE__HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT;
+        req.skip_archival = 1;
+    }
+    struct temporal__rpc_call_options co = { .timeout_ms = timeout_ms, .long_poll = wait_for_close };
+    int rc = temporal__rpc_call(c->conn, WS("GetWorkflowExecutionHistory"), &req.base,
+                                &temporal__api__workflowservice__v1__get_workflow_execution_history_response__descriptor,
+                                (ProtobufCMessage **)resp, &co, err);
+    if (rc == 0 && (*resp)->n_raw_history > 0 &&
+        ((*resp)->history == NULL || (*resp)->history->n_events == 0)) {
+        protobuf_c_message_free_unpacked(&(*resp)->base, NULL);
+        *resp = NULL;
+        return temporal__fail(err, TEMPORAL_EPROTOCOL, -1,
+                              "the server sent raw (undecoded) history, which temporal-c does "
+                              "not read: disable the frontend's raw history option");
+    }
+    return rc;
+}
+
+int temporal_client_fetch_history(struct temporal_client *c, const char *workflow_id,
+                                  const char *run_id, struct temporal_history *out,
+                                  struct temporal_error *err)
+{
+    int rc;
+    if (c == NULL || out == NULL)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1, "fetch history needs a client and an output");
+    memset(out, 0, sizeof(*out));
+    if ((rc = require(workflow_id, "workflow id", err)) != 0)
+        return rc;
+    temporal__pb_execution exec = execution_of(workflow_id, run_id);
+    ProtobufCBinaryData token = { 0, NULL };
+    uint8_t *token_copy = NULL;
+    size_t cap_events = 0, cap_bytes = 0;
+    for (;;) {
+        history_response *resp = NULL;
+        rc = history_page(c, &exec, token, false, 0, &resp, err);
+        if (rc != 0)
+            break;
+        const Temporal__Api__History__V1__History *h = resp->history;
+        size_t n = h ? h->n_events : 0;
+        if (n > 0) {
+            /* Summaries. */
+            if (out->count + n > cap_events) {
+                size_t nc = cap_events ? cap_events : 64;
+                while (nc < out->count + n)
+                    nc *= 2;
+                struct temporal_history_event *ev = realloc(out->events, nc * sizeof(*ev));
+                if (ev == NULL)
+                    goto oom;
+                out->events = ev;
+                cap_events = nc;
+            }
+            for (size_t i = 0; i < n; i++) {
+                const Temporal__Api__History__V1__HistoryEvent *e = h->events[i];
+                struct temporal_history_event *s = &out->events[out->count++];
+                s->event_id = e->event_id;
+                s->event_type = (int)e->event_type;
+                s->event_type_name = temporal__event_type_name((int)e->event_type);
+                s->event_time_ms = temporal__timestamp_ms(e->event_time);
+            }
+            /* Serialized pages concatenate into one History message (a repeated field). */
+            size_t len = protobuf_c_message_get_packed_size(&h->base);
+            if (out->serialized_len + len > cap_bytes) {
+                size_t nc = cap_bytes ? cap_bytes : 4096;
+                while (nc < out->serialized_len + len)
+                    nc *= 2;
+                uint8_t *b = realloc(out->serialized, nc);
+                if (b == NULL)
+                    goto oom;
+                out->serialized = b;
+                cap_bytes = nc;
+            }
+            out->serialized_len += protobuf_c_message_pack(&h->base,
+                                                           out->serialized + out->serialized_len);
+        }
+        free(token_copy);
+        token_copy = NULL;
+        token.len = resp->next_page_token.len;
+        token.data = NULL;
+        if (token.len > 0) {
+            token_copy = malloc(token.len);
+            if (token_copy == NULL)
+                goto oom;
+            memcpy(token_copy, resp->next_page_token.data, token.len);
+            token.data = token_copy;
+        }
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+        if (token.len == 0)
+            break;
+        continue;
+    oom:
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+        rc = temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory reading history");
+        break;
+    }
+    free(token_copy);
+    if (rc != 0)
+        temporal_history_cleanup(out);
+    return rc;
+}
+
+void temporal_history_cleanup(struct temporal_history *h)
+{
+    if (h == NULL)
+        return;
+    free(h->events);
+    free(h->serialized);
+    memset(h, 0, sizeof(*h));
+}
+
+/* Result ------------------------------------------------------------------------------------ */
+
+/* Interprets a close event.  Returns 1 and sets |*next_run| (borrowed from |e|) to follow
+ * another run, or the final result code. */
+static int close_event_outcome(const Temporal__Api__History__V1__HistoryEvent *e,
+                               const char *workflow_id, struct temporal_payloads *result,
+                               const char **next_run, struct temporal_error *err)
+{
+    char text[TEMPORAL_ERROR_MESSAGE_SIZE];
+    *next_run = NULL;
+    switch (e->attributes_case) {
+    case TEMPORAL__API__HISTORY__V1__HISTORY_EVENT__ATTRIBUTES_WORKFLOW_EXECUTION_COMPLETED_EVENT_ATTRIBUTES: {
+        const Temporal__Api__History__V1__WorkflowExecutionCompletedEventAttributes *a =
+            e->workflow_execution_completed_event_attributes;
+        if (!temporal__empty(a->new_execution_run_id)) { /* cron: the next run's result */
+            *next_run = a->new_execution_run_id;
+            return 1;
+        }
+        int rc = temporal__payloads_from_proto(result, a->result);
+        return rc ? temporal__fail(err, rc, -1, "out of memory") : 0;
+    }
+    case TEMPORAL__API__HISTORY__V1__HISTORY_EVENT__ATTRIBUTES_WORKFLOW_EXECUTION_FAILED_EVENT_ATTRIBUTES: {
+        const Temporal__Api__History__V1__WorkflowExecutionFailedEventAttributes *a =
+            e->workflow_execution_failed_event_attributes;
+        if (!temporal__empty(a->new_execution_run_id)) { /* retried */
+            *next_run = a->new_execution_run_id;
+            return 1;
+        }
+        temporal__failure_describe(a->failure, text, sizeof(text));
+        int rc = temporal__fail(err, TEMPORAL_EWORKFLOW_FAILED, -1, "workflow '%s' failed: %s",
+                                workflow_id, text);
+        if (a->failure && a->failure->failure_info_case ==
+                              TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO)
+            temporal__error_set_detail(err, a->failure->application_failure_info->type);
+        return rc;
+    }
+    case TEMPORAL__API__HISTORY__V1__HISTORY_EVENT__ATTRIBUTES_WORKFLOW_EXECUTION_TIMED_OUT_EVENT_ATTRIBUTES:
+        if (!temporal__empty(e->workflow_execution_timed_out_event_attributes->new_execution_run_id)) {
+            *next_run = e->workflow_execution_timed_out_event_attributes->new_execution_run_id;
+            return 1;
+        }
+        return temporal__fail(err, TEMPORAL_EWORKFLOW_TIMED_OUT, -1, "workflow '%s' timed out",
+                              workflow_id);
+    case TEMPORAL__API__HISTORY__V1__HISTORY_EVENT__ATTRIBUTES_WORKFLOW_EXECUTION_CONTINUED_AS_NEW_EVENT_ATTRIBUTES:
+        *next_run = e->workflow_execution_continued_as_new_event_attributes->new_execution_run_id;
+        return 1;
+    case TEMPORAL__API__HISTORY__V1__HISTORY_EVENT__ATTRIBUTES_WORKFLOW_EXECUTION_CANCELED_EVENT_ATTRIBUTES:
+        return temporal__fail(err, TEMPORAL_EWORKFLOW_CANCELED, -1, "workflow '%s' was cancelled",
+                              workflow_id);
+    case TEMPORAL__API__HISTORY__V1__HISTORY_EVENT__ATTRIBUTES_WORKFLOW_EXECUTION_TERMINATED_EVENT_ATTRIBUTES: {
+        const char *reason = e->workflow_execution_terminated_event_attributes->reason;
+        return temporal__fail(err, TEMPORAL_EWORKFLOW_TERMINATED, -1,
+                              "workflow '%s' was terminated%s%s", workflow_id,
+                              temporal__empty(reason) ? "" : ": ", reason ? reason : "");
+    }
+    default:
+        return temporal__fail(err, TEMPORAL_EPROTOCOL, -1,
+                              "workflow '%s': unexpected close event %s", workflow_id,
+                              temporal__event_type_name((int)e->event_type));
+    }
+}
+
+int temporal_client_get_workflow_result(struct temporal_client *c, const char *workflow_id,
+                                        const char *run_id, int64_t timeout_ms,
+                                        struct temporal_payloads *result,
+                                        struct temporal_error *err)
+{
+    int rc;
+    if (c == NULL || result == NULL || timeout_ms < 0)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1,
+                              "get result needs a client, a result list and a timeout >= 0");
+    if ((rc = require(workflow_id, "workflow id", err)) != 0)
+        return rc;
+    int64_t end = timeout_ms > 0 ? temporal__now_monotonic_ms() + timeout_ms : 0;
+    char *run = temporal__strdup(run_id ? run_id : "");
+    uint8_t *token_copy = NULL;
+    ProtobufCBinaryData token = { 0, NULL };
+    if (run == NULL)
+        return temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory");
+    for (;;) {
+        int64_t remaining = 0;
+        if (end != 0) {
+            remaining = end - temporal__now_monotonic_ms();
+            if (remaining <= 0) {
+                rc = temporal__fail(err, TEMPORAL_ETIMEDOUT, -1,
+                                    "workflow '%s' did not close within %lld ms", workflow_id,
+                                    (long long)timeout_ms);
+                break;
+            }
+        }
+        temporal__pb_execution exec = execution_of(workflow_id, run);
+        history_response *resp = NULL;
+        rc = history_page(c, &exec, token, true, remaining, &resp, err);
+        if (rc != 0)
+            break;
+        const Temporal__Api__History__V1__History *h = resp->history;
+        free(token_copy);
+        token_copy = NULL;
+        token.len = 0;
+        token.data = NULL;
+        if (h != NULL && h->n_events > 0) {
+            const char *next_run = NULL;
+            rc = close_event_outcome(h->events[h->n_events - 1], workflow_id, result, &next_run,
+                                     err);
+            if (rc == 1) {
+                free(run);
+                run = temporal__strdup(next_run);
+                protobuf_c_message_free_unpacked(&resp->base, NULL);
+                if (run == NULL) {
+                    rc = temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory");
+                    break;
+                }
+                continue;
+            }
+            protobuf_c_message_free_unpacked(&resp->base, NULL);
+            break;
+        }
+        /* No close event yet: the long poll ended empty; continue from its token. */
+        if (resp->next_page_token.len > 0) {
+            token_copy = malloc(resp->next_page_token.len);
+            if (token_copy == NULL) {
+                protobuf_c_message_free_unpacked(&resp->base, NULL);
+                rc = temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory");
+                break;
+            }
+            memcpy(token_copy, resp->next_page_token.data, resp->next_page_token.len);
+            token.data = token_copy;
+            token.len = resp->next_page_token.len;
+        }
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+    }
+    free(token_copy);
+    free(run);
+    return rc;
+}
+
+/* Cancel, terminate -------------------------------------------------------------------------- */
+
+int temporal_client_cancel_workflow(struct temporal_client *c, const char *workflow_id,
+                                    const char *run_id, const char *reason,
+                                    struct temporal_error *err)
+{
+    int rc;
+    if (c == NULL)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1, "cancel needs a client");
+    if ((rc = require(workflow_id, "workflow id", err)) != 0)
+        return rc;
+    temporal__pb_execution exec = execution_of(workflow_id, run_id);
+    char request_id[37];
+    temporal__uuid4(request_id);
+    Temporal__Api__Workflowservice__V1__RequestCancelWorkflowExecutionRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__REQUEST_CANCEL_WORKFLOW_EXECUTION_REQUEST__INIT;
+    req.namespace_ = c->namespace_name;
+    req.workflow_execution = &exec;
+    req.identity = c->identity;
+    req.request_id = request_id;
+    req.reason = (char *)(reason ? reason : "");
+    ProtobufCMessage *resp = NULL;
+    rc = temporal__rpc_call(c->conn, WS("RequestCancelWorkflowExecution"), &req.base,
+                            &temporal__api__workflowservice__v1__request_cancel_workflow_execution_response__descriptor,
+                            &resp, NULL, err);
+    if (resp != NULL)
+        protobuf_c_message_free_unpacked(resp, NULL);
+    return rc;
+}
+
+int temporal_client_terminate_workflow(struct temporal_client *c, const char *workflow_id,
+                                       const char *run_id, const char *reason,
+                                       struct temporal_error *err)
+{
+    int rc;
+    if (c == NULL)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1, "terminate needs a client");
+    if ((rc = require(workflow_id, "workflow id", err)) != 0)
+        return rc;
+    temporal__pb_execution exec = execution_of(workflow_id, run_id);
+    Temporal__Api__Workflowservice__V1__TerminateWorkflowExecutionRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__TERMINATE_WORKFLOW_EXECUTION_REQUEST__INIT;
+    req.namespace_ = c->namespace_name;
+    req.workflow_execution = &exec;
+    req.identity = c->identity;
+    req.reason = (char *)(reason ? reason : "");
+    ProtobufCMessage *resp = NULL;
+    rc = temporal__rpc_call(c->conn, WS("TerminateWorkflowExecution"), &req.base,
+                            &temporal__api__workflowservice__v1__terminate_workflow_execution_response__descriptor,
+                            &resp, NULL, err);
+    if (resp != NULL)
+        protobuf_c_message_free_unpacked(resp, NULL);
+    return rc;
+}

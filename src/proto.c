@@ -1,0 +1,132 @@
+/*
+ * proto: conversions between generated Temporal API messages and public C types.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+temporal__pb_payloads *temporal__payloads_view_init(struct temporal__payloads_view *v,
+                                                    const struct temporal_payloads *src, int *rc)
+{
+    memset(v, 0, sizeof(*v));
+    *rc = 0;
+    if (src == NULL || src->count == 0)
+        return NULL;
+    size_t n_entries = 0;
+    for (size_t i = 0; i < src->count; i++)
+        n_entries += src->items[i].metadata_count;
+    v->items = calloc(src->count, sizeof(*v->items));
+    v->item_ptrs = calloc(src->count, sizeof(*v->item_ptrs));
+    v->entries = calloc(n_entries ? n_entries : 1, sizeof(*v->entries));
+    v->entry_ptrs = calloc(n_entries ? n_entries : 1, sizeof(*v->entry_ptrs));
+    if (!v->items || !v->item_ptrs || !v->entries || !v->entry_ptrs) {
+        temporal__payloads_view_cleanup(v);
+        *rc = TEMPORAL_ENOMEM;
+        return NULL;
+    }
+    size_t e = 0;
+    for (size_t i = 0; i < src->count; i++) {
+        const struct temporal_payload *pl = &src->items[i];
+        temporal__pb_payload init = TEMPORAL__API__COMMON__V1__PAYLOAD__INIT;
+        v->items[i] = init;
+        v->items[i].data.data = pl->data;
+        v->items[i].data.len = pl->data_len;
+        v->items[i].n_metadata = pl->metadata_count;
+        v->items[i].metadata = &v->entry_ptrs[e];
+        for (size_t m = 0; m < pl->metadata_count; m++, e++) {
+            Temporal__Api__Common__V1__Payload__MetadataEntry me =
+                TEMPORAL__API__COMMON__V1__PAYLOAD__METADATA_ENTRY__INIT;
+            me.key = pl->metadata[m].key;
+            me.value.data = pl->metadata[m].value;
+            me.value.len = pl->metadata[m].value_len;
+            v->entries[e] = me;
+            v->entry_ptrs[e] = &v->entries[e];
+        }
+        v->item_ptrs[i] = &v->items[i];
+    }
+    temporal__pb_payloads msg = TEMPORAL__API__COMMON__V1__PAYLOADS__INIT;
+    msg.n_payloads = src->count;
+    msg.payloads = v->item_ptrs;
+    v->msg = msg;
+    return &v->msg;
+}
+
+void temporal__payloads_view_cleanup(struct temporal__payloads_view *v)
+{
+    free(v->items);
+    free(v->item_ptrs);
+    free(v->entries);
+    free(v->entry_ptrs);
+    memset(v, 0, sizeof(*v));
+}
+
+int temporal__payloads_from_proto(struct temporal_payloads *dst, const temporal__pb_payloads *src)
+{
+    if (src == NULL)
+        return 0;
+    for (size_t i = 0; i < src->n_payloads; i++) {
+        const temporal__pb_payload *p = src->payloads[i];
+        struct temporal_payload_metadata stack_md[4];
+        struct temporal_payload_metadata *md = stack_md;
+        if (p->n_metadata > TEMPORAL__ARRAY_LEN(stack_md)) {
+            md = calloc(p->n_metadata, sizeof(*md));
+            if (md == NULL)
+                return TEMPORAL_ENOMEM;
+        }
+        for (size_t m = 0; m < p->n_metadata; m++) {
+            md[m].key = p->metadata[m]->key;
+            md[m].value = p->metadata[m]->value.data;
+            md[m].value_len = p->metadata[m]->value.len;
+        }
+        struct temporal_payload view = { md, p->n_metadata, p->data.data, p->data.len };
+        int rc = temporal_payloads_add_copy(dst, &view);
+        if (md != stack_md)
+            free(md);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+Google__Protobuf__Duration *temporal__duration_set(Google__Protobuf__Duration *d, int64_t ms)
+{
+    Google__Protobuf__Duration init = GOOGLE__PROTOBUF__DURATION__INIT;
+    *d = init;
+    d->seconds = ms / 1000;
+    d->nanos = (int32_t)((ms % 1000) * 1000000);
+    return d;
+}
+
+int64_t temporal__timestamp_ms(const Google__Protobuf__Timestamp *ts)
+{
+    return ts == NULL ? 0 : ts->seconds * 1000 + ts->nanos / 1000000;
+}
+
+const char *temporal__event_type_name(int event_type)
+{
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&temporal__api__enums__v1__event_type__descriptor,
+                                             event_type);
+    return v ? v->name : "EVENT_TYPE_UNKNOWN";
+}
+
+void temporal__failure_describe(const temporal__pb_failure *f, char *buf, size_t cap)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int depth = 0; f != NULL && depth < 8 && used + 1 < cap; depth++, f = f->cause) {
+        const char *type = NULL;
+        if (f->failure_info_case ==
+                TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO &&
+            f->application_failure_info && !temporal__empty(f->application_failure_info->type))
+            type = f->application_failure_info->type;
+        int n = snprintf(buf + used, cap - used, "%s%s%s%s%s", depth ? " <- caused by: " : "",
+                         f->message ? f->message : "", type ? " (type " : "", type ? type : "",
+                         type ? ")" : "");
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}

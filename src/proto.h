@@ -1,0 +1,58 @@
+/*
+ * proto: the generated Temporal API types used inside the library, short aliases for the
+ * ones used often, and conversions between them and the public C types.  Generated types
+ * never appear in public headers.
+ */
+#ifndef TEMPORAL_PROTO_H
+#define TEMPORAL_PROTO_H
+
+#include "temporal/api/enums/v1/event_type.pb-c.h"
+#include "temporal/api/history/v1/message.pb-c.h"
+#include "temporal/api/workflowservice/v1/request_response.pb-c.h"
+
+#include "internal.h"
+
+typedef Temporal__Api__Common__V1__Payloads temporal__pb_payloads;
+typedef Temporal__Api__Common__V1__Payload temporal__pb_payload;
+typedef Temporal__Api__Common__V1__WorkflowExecution temporal__pb_execution;
+typedef Temporal__Api__Failure__V1__Failure temporal__pb_failure;
+
+/**
+ * An outbound Payloads message that borrows the bytes of a temporal_payloads list (no
+ * copies).  Valid while the source list is unchanged; release with _cleanup().
+ */
+struct temporal__payloads_view {
+    temporal__pb_payloads msg;
+    temporal__pb_payload *items;
+    temporal__pb_payload **item_ptrs;
+    Temporal__Api__Common__V1__Payload__MetadataEntry *entries;
+    Temporal__Api__Common__V1__Payload__MetadataEntry **entry_ptrs;
+};
+
+/**
+ * Builds |view| over |src|.  Returns |&view->msg|, or NULL if |src| is NULL or empty (no
+ * message: the field stays unset), and sets |*rc| to TEMPORAL_ENOMEM on allocation failure.
+ */
+temporal__pb_payloads *temporal__payloads_view_init(struct temporal__payloads_view *view,
+                                                    const struct temporal_payloads *src, int *rc);
+void temporal__payloads_view_cleanup(struct temporal__payloads_view *view);
+
+/** Appends deep copies of the payloads of |src| (may be NULL) to |dst|. */
+int temporal__payloads_from_proto(struct temporal_payloads *dst, const temporal__pb_payloads *src);
+
+/** Sets |d| to |ms| milliseconds and returns it. */
+Google__Protobuf__Duration *temporal__duration_set(Google__Protobuf__Duration *d, int64_t ms);
+
+/** Milliseconds since the epoch of |ts|, or 0 if NULL. */
+int64_t temporal__timestamp_ms(const Google__Protobuf__Timestamp *ts);
+
+/** Proto name of an EventType value ("EVENT_TYPE_..."), static storage. */
+const char *temporal__event_type_name(int event_type);
+
+/**
+ * One line describing |f| and its causes: "message (type: T) <- cause message ...".
+ * Writes into |buf| (always NUL-terminated).
+ */
+void temporal__failure_describe(const temporal__pb_failure *f, char *buf, size_t cap);
+
+#endif /* TEMPORAL_PROTO_H */
