@@ -23,12 +23,15 @@ set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
 file(MAKE_DIRECTORY ${TEMPORAL_API_DIR}/gen)
 execute_process(
   COMMAND ${_python} ${CMAKE_SOURCE_DIR}/tools/extract_descriptors.py
-          ${TEMPORAL_API_DIR}/temporal-api.pb ${TEMPORAL_API_DIR}/files.txt
+          ${TEMPORAL_API_DIR}/temporal-api.pb.new ${TEMPORAL_API_DIR}/files.txt
           ${TEMPORAL_API_DIR}/version.txt
   OUTPUT_VARIABLE _extract_out ERROR_VARIABLE _extract_err RESULT_VARIABLE _extract_rc)
 if(NOT _extract_rc EQUAL 0)
   message(FATAL_ERROR "Extracting the Temporal API descriptors failed:\n${_extract_err}")
 endif()
+# Keep the old file (and its timestamp) when nothing changed, so nothing regenerates.
+file(COPY_FILE ${TEMPORAL_API_DIR}/temporal-api.pb.new ${TEMPORAL_API_DIR}/temporal-api.pb
+     ONLY_IF_DIFFERENT)
 string(STRIP "${_extract_out}" _extract_out)
 message(STATUS "${_extract_out}")
 file(STRINGS ${TEMPORAL_API_DIR}/version.txt TEMPORAL_API_SOURCE_VERSION LIMIT_COUNT 1)

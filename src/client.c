@@ -73,11 +73,12 @@ int temporal_client_connect(struct temporal_client **out,
                             const struct temporal_client_options *user_opts,
                             struct temporal_error *err)
 {
+    if (out != NULL)
+        *out = NULL;
     if (out == NULL || user_opts == NULL || !options_size_ok(user_opts->self_size))
         return temporal__fail(err, TEMPORAL_EINVAL, -1,
                               "temporal_client_connect needs |out| and options initialized "
                               "with TEMPORAL_CLIENT_OPTIONS_INIT");
-    *out = NULL;
     struct temporal_client_options opts;
     copy_options(&opts, sizeof(opts), user_opts, user_opts->self_size);
     if (temporal__empty(opts.target))

@@ -56,8 +56,19 @@ bool temporal__rpc_is_message_too_large(int status, const char *message)
            strstr(message, "larger than max") != NULL;
 }
 
+bool temporal__rpc_is_tls_failure(const char *message)
+{
+    return message != NULL &&
+           (strstr(message, "andshake failed") != NULL || strstr(message, "SSL_ERROR") != NULL ||
+            strstr(message, "certificate verify failed") != NULL ||
+            strstr(message, "not in peer certificate") != NULL);
+}
+
 bool temporal__rpc_is_retryable(int status, const char *message)
 {
+    /* A certificate the client does not trust fails the same way every time. */
+    if (status == GRPC_STATUS_UNAVAILABLE && temporal__rpc_is_tls_failure(message))
+        return false;
     switch (status) {
     case GRPC_STATUS_RESOURCE_EXHAUSTED:
         return !temporal__rpc_is_message_too_large(status, message);
@@ -384,7 +395,8 @@ int temporal__rpc_conn_new(struct temporal__rpc_conn **out,
     INT_ARG(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 15000);
     INT_ARG(GRPC_ARG_ENABLE_RETRIES, 0); /* we retry ourselves, with Temporal's policy */
     INT_ARG(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-    INT_ARG(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    /* Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: C core also uses it as the connect (TCP + TLS
+     * handshake) timeout, and a small value aborts slow handshakes. */
     INT_ARG(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
     STR_ARG(GRPC_ARG_PRIMARY_USER_AGENT_STRING, user_agent);
     if (use_tls && !temporal__empty(tls->server_name))
@@ -585,8 +597,7 @@ static const char *failure_hint(const struct attempt_result *r)
 {
     const char *words = r->details ? r->details : "";
     const char *debug = r->errstr ? r->errstr : "";
-    if (strstr(words, "certificate verify failed") || strstr(debug, "certificate verify failed") ||
-        strstr(words, "Handshake failed") || strstr(words, "handshake failed"))
+    if (temporal__rpc_is_tls_failure(words) || temporal__rpc_is_tls_failure(debug))
         return " (TLS handshake failed: check the server CA certificate and server name, and "
                "that the server speaks TLS)";
     if (strstr(words, "status: 400") || strstr(words, "status: 495") ||
@@ -614,6 +625,26 @@ static const char *short_method(const char *method)
     return s ? s + 1 : method;
 }
 
+/* True if an attempt failed only because the call's deadline ran out under it. */
+static bool attempt_cut_by_deadline(const struct attempt_result *r)
+{
+    return r->status == GRPC_STATUS_DEADLINE_EXCEEDED ||
+           (r->details != NULL && strstr(r->details, "handshaker shutdown") != NULL);
+}
+
+/* Fills |err| from a failed attempt: RPC, target, status, the server's words, a hint. */
+static int report_failure(const char *method, const char *target, const struct attempt_result *r,
+                          int failures, struct temporal_error *err)
+{
+    const char *words = r->details && r->details[0] ? r->details : r->errstr ? r->errstr : "";
+    int code = temporal__rpc_status_to_code(r->status, r->details, r->detail_name);
+    temporal__fail(err, code, r->status, "%s to %s failed: %s: %s%s%s", short_method(method),
+                   target, temporal__rpc_status_name(r->status), words,
+                   failures > 0 ? " (retried until the deadline)" : "", failure_hint(r));
+    temporal__error_set_detail(err, r->detail_name);
+    return code;
+}
+
 int temporal__rpc_call(struct temporal__rpc_conn *conn, const char *method,
                        const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
                        ProtobufCMessage **resp_out, const struct temporal__rpc_call_options *co,
@@ -639,6 +670,9 @@ int temporal__rpc_call(struct temporal__rpc_conn *conn, const char *method,
     int64_t end = timeout_ms > 0 ? start + timeout_ms : INT64_MAX;
     int failures = 0;
     int rc;
+    struct attempt_result previous;
+    bool have_previous = false;
+    memset(&previous, 0, sizeof(previous));
     for (;;) {
         int64_t now = temporal__now_monotonic_ms();
         int64_t remaining = end - now;
@@ -686,7 +720,8 @@ int temporal__rpc_call(struct temporal__rpc_conn *conn, const char *method,
             attempt_result_release(&r);
             continue;
         }
-        bool retry = !co->no_retry && temporal__rpc_is_retryable(r.status, r.details);
+        bool retry = !co->no_retry && temporal__rpc_is_retryable(r.status, r.details) &&
+                     !temporal__rpc_is_tls_failure(r.errstr);
         int64_t delay = 0;
         if (retry) {
             failures++;
@@ -696,25 +731,29 @@ int temporal__rpc_call(struct temporal__rpc_conn *conn, const char *method,
             retry = now + delay < end;
         }
         if (!retry) {
-            const char *server_words = r.details && r.details[0] ? r.details
-                                       : r.errstr               ? r.errstr
-                                                                : "";
-            int code = temporal__rpc_status_to_code(r.status, r.details, r.detail_name);
-            rc = temporal__fail(err, code, r.status, "%s to %s failed: %s: %s%s%s",
-                                short_method(method), conn->target,
-                                temporal__rpc_status_name(r.status), server_words,
-                                failures > 0 ? " (after retries)" : "", failure_hint(&r));
-            temporal__error_set_detail(err, r.detail_name);
+            /* An attempt cut short by the call's deadline says less than the failure that
+             * made us retry: report that one. */
+            const struct attempt_result *why = &r;
+            if (have_previous && attempt_cut_by_deadline(&r))
+                why = &previous;
+            rc = report_failure(method, conn->target, why, failures, err);
             attempt_result_release(&r);
             break;
         }
-        attempt_result_release(&r);
+        if (!have_previous || !attempt_cut_by_deadline(&r)) {
+            attempt_result_release(&previous);
+            previous = r; /* keep the last failure that says why */
+            have_previous = true;
+        } else {
+            attempt_result_release(&r);
+        }
         if (!sleep_unless_cancelled(co->cancel, delay)) {
             rc = temporal__fail(err, TEMPORAL_ECANCELED, GRPC_STATUS_CANCELLED, "%s cancelled",
                                 short_method(method));
             break;
         }
     }
+    attempt_result_release(&previous);
     grpc_slice_unref(request);
     return rc;
 }

@@ -81,6 +81,8 @@ int temporal__rpc_call(struct temporal__rpc_conn *conn, const char *method,
 
 /** Whether a failure with gRPC |status| and |message| is retried. */
 bool temporal__rpc_is_retryable(int status, const char *message);
+/** True if a failure message says the TLS handshake failed (never retried). */
+bool temporal__rpc_is_tls_failure(const char *message);
 /** True for RESOURCE_EXHAUSTED "message larger than max" (never retried). */
 bool temporal__rpc_is_message_too_large(int status, const char *message);
 /**

@@ -17,7 +17,8 @@
 #   devserver.log nginx/error.log nginx/nginx.out pyworker.log   logs
 #   devserver.pid nginx.pid pyworker.pid                         pids
 #
-# Env: TEMPORAL_C_VENV = venv with the temporal CLI and temporalio
+# Env: TEMPORAL_C_HARNESS_MINIMAL=1 starts the dev server only (make demo);
+#      TEMPORAL_C_VENV = venv with the temporal CLI and temporalio
 #      (default: <repo>/.venv); TEMPORAL_C_NGINX = nginx binary (default: nginx).
 set -euo pipefail
 
@@ -166,8 +167,8 @@ nginx_conf() {
     local n=$STATE_DIR/nginx c=$STATE_DIR/certs user_line=""
     # As root, nginx would switch workers to "nobody", which may not be able
     # to reach STATE_DIR; keep them as root.  As non-root, omit the directive.
-    [[ $(id -u) == 0 ]] && user_line="user root;"
-    mkdir -p "$n/tmp"
+    if [[ $(id -u) == 0 ]]; then user_line="user root;"; fi
+    rm -rf "$n" && mkdir -p "$n/tmp"
     # Rejections are HTTP 401 with an *empty* body (an empty static file;
     # "return 401" would send nginx's HTML page) plus grpc-status 16, so every
     # gRPC stack reports UNAUTHENTICATED instead of a body-parse error.
@@ -294,6 +295,10 @@ do_start() {
         sleep 0.2
     done
     echo "127.0.0.1:$GRPC_PORT" >"$STATE_DIR/address"
+    if [[ -n ${TEMPORAL_C_HARNESS_MINIMAL:-} ]]; then
+        echo "temporal dev server up on 127.0.0.1:$GRPC_PORT in $((SECONDS - t0)) s (pid $dev_pid)"
+        return 0
+    fi
 
     # --- Python peer worker (boots while nginx is being set up)
     local tq

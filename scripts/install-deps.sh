@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs what temporal-c's build, tests and demo need, and nothing twice.
+#   Debian packages (apt, by name; the upstream versions we build against are checked)
+#   Python tools in the project-local virtualenv .venv (PyPI, exact pins)
+# Safe to run any number of times; does nothing when everything is in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# package            upstream version expected   why
+APT_PACKAGES=(
+  "cmake              3.25"    # build
+  "ninja-build        1."      # build
+  "pkg-config         1."      # finds the C libraries
+  "gcc                4:12"    # compiler
+  "libgrpc-dev        1.51"    # gRPC C core: the transport
+  "libprotobuf-c-dev  1.4"     # protobuf-c runtime for the generated Temporal API
+  "protobuf-c-compiler 1.4"    # protoc-gen-c
+  "protobuf-compiler  3.21"    # protoc, reads the descriptor set
+  "libjansson-dev     2.14"    # JSON payloads, JSON in tests
+  "libcmocka-dev      1.1"     # unit-test framework
+  "valgrind           1:3.19"  # memcheck run of the client tests
+  "nginx-light        1.22"    # TLS / mTLS / API-key terminator in front of the dev server in tests
+  "openssl            3."      # makes the test certificates
+  "ca-certificates    2"       # the system CA bundle
+  "python3-venv       3."      # the project virtualenv
+)
+
+missing=()
+for entry in "${APT_PACKAGES[@]}"; do
+  read -r pkg _ <<<"$entry"
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+for entry in "${APT_PACKAGES[@]}"; do
+  read -r pkg want <<<"$entry"
+  have=$(dpkg-query -W -f='${Version}' "$pkg")
+  case "$have" in
+    "$want"*) ;;
+    *) echo "install-deps: $pkg is $have; temporal-c is built and tested against $want*" >&2
+       exit 1 ;;
+  esac
+done
+
+# Python virtualenv with the pinned tools.  A stamp records which requirements it holds.
+VENV=.venv
+REQ=tools/requirements.txt
+want_stamp=$(sha256sum "$REQ" | cut -d' ' -f1)
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$want_stamp" ]; then
+  echo "install-deps: setting up $VENV from $REQ"
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQ"
+  echo "$want_stamp" > "$VENV/.requirements.sha256"
+fi

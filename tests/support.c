@@ -1,0 +1,118 @@
+/*
+ * Test support.  See support.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "support.h"
+
+#define MAX_STATE_FILES 16
+
+const char *ts_state(const char *name)
+{
+    static struct {
+        char name[64];
+        char value[512];
+    } cache[MAX_STATE_FILES];
+    static int used;
+    for (int i = 0; i < used; i++)
+        if (strcmp(cache[i].name, name) == 0)
+            return cache[i].value;
+    const char *dir = getenv("TEMPORAL_TEST_STATE");
+    if (dir == NULL)
+        fail_msg("TEMPORAL_TEST_STATE is not set: run integration tests through ctest");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        fail_msg("harness state file %s is missing: did the harness_start fixture run?", path);
+    if (used >= MAX_STATE_FILES)
+        fail_msg("too many state files");
+    snprintf(cache[used].name, sizeof(cache[used].name), "%s", name);
+    size_t n = fread(cache[used].value, 1, sizeof(cache[used].value) - 1, f);
+    fclose(f);
+    while (n > 0 && (cache[used].value[n - 1] == '\n' || cache[used].value[n - 1] == ' '))
+        n--;
+    cache[used].value[n] = '\0';
+    return cache[used++].value;
+}
+
+void ts_unique(char *buf, size_t cap, const char *prefix)
+{
+    static int counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(buf, cap, "%s-%ld-%d-%lx", prefix, (long)getpid(), ++counter,
+             (unsigned long)(ts.tv_nsec ^ ts.tv_sec));
+}
+
+struct temporal_client *ts_connect(void)
+{
+    struct temporal_client_options o = TEMPORAL_CLIENT_OPTIONS_INIT;
+    o.target = ts_state("address");
+    struct temporal_error err;
+    struct temporal_client *c = NULL;
+    TS_OK(temporal_client_connect(&c, &o, &err), err);
+    return c;
+}
+
+static int run_cli(char *out, size_t cap, const char *extra, const char *fmt, va_list ap)
+{
+    char args[4096], cmd[8192];
+    vsnprintf(args, sizeof(args), fmt, ap);
+    const char *cli = getenv("TEMPORAL_CLI");
+    snprintf(cmd, sizeof(cmd), "'%s' %s --address %s %s 2>&1", cli ? cli : "temporal", args,
+             ts_state("address"), extra);
+    FILE *p = popen(cmd, "r");
+    if (p == NULL)
+        fail_msg("cannot run %s", cmd);
+    size_t n = 0;
+    char sink[4096];
+    for (;;) {
+        char *dst = out && n + 1 < cap ? out + n : sink;
+        size_t room = out && n + 1 < cap ? cap - 1 - n : sizeof(sink);
+        size_t got = fread(dst, 1, room, p);
+        if (got == 0)
+            break;
+        if (dst != sink)
+            n += got;
+    }
+    if (out != NULL)
+        out[n] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int ts_cli(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = run_cli(out, cap, "", fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+json_t *ts_cli_json(const char *fmt, ...)
+{
+    size_t cap = 4 << 20;
+    char *out = malloc(cap);
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = run_cli(out, cap, "-o json", fmt, ap);
+    va_end(ap);
+    json_t *j = NULL;
+    if (rc == 0) {
+        json_error_t jerr;
+        j = json_loads(out, 0, &jerr);
+        if (j == NULL)
+            print_error("CLI output is not JSON (%s): %.300s\n", jerr.text, out);
+    } else {
+        print_error("CLI exited %d: %.500s\n", rc, out);
+    }
+    free(out);
+    return j;
+}

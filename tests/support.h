@@ -1,0 +1,54 @@
+/*
+ * Test support: the shared integration environment (see harness/harness.sh), unique
+ * names, and running the Temporal CLI as an independent witness.
+ */
+#ifndef TEMPORAL_TEST_SUPPORT_H
+#define TEMPORAL_TEST_SUPPORT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+/* cmocka needs the three headers above first. */
+#include <cmocka.h>
+
+#include <jansson.h>
+
+#include <temporal/temporal.h>
+
+/** Contents of file |name| of the harness state directory (trimmed; static, cached). */
+const char *ts_state(const char *name);
+
+/** Writes "<prefix>-<pid>-<n>-<random>" into |buf|. */
+void ts_unique(char *buf, size_t cap, const char *prefix);
+
+/** Connects a client to the plaintext dev server; fails the test on error. */
+struct temporal_client *ts_connect(void);
+
+/**
+ * Runs `temporal <args> --address <dev server>` (args formatted like printf) and returns
+ * its exit status; its stdout goes into |out| (if not NULL, NUL-terminated, truncated).
+ */
+int ts_cli(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/** Like ts_cli with `-o json` added; returns the parsed output or NULL.  json_decref() it. */
+json_t *ts_cli_json(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/** Asserts |rc| == 0, printing |err| when not. */
+#define TS_OK(rc, err)                                                                        \
+    do {                                                                                      \
+        int ts_rc_ = (rc);                                                                    \
+        if (ts_rc_ != 0)                                                                      \
+            fail_msg("%s returned %s: %s", #rc, temporal_err_name(ts_rc_), (err).message);    \
+    } while (0)
+
+/** main() for a cmocka test file: `binary [case-glob]` runs all cases or the matching ones. */
+#define TS_MAIN(tests)                                                                        \
+    int main(int argc, char **argv)                                                           \
+    {                                                                                         \
+        if (argc > 1)                                                                         \
+            cmocka_set_test_filter(argv[1]);                                                  \
+        return cmocka_run_group_tests(tests, NULL, NULL);                                     \
+    }
+
+#endif
