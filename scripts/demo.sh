@@ -16,4 +16,4 @@ echo "== running the C client against $ADDRESS =="
 
 WF=$(sed -n 's/^started workflow \([^ ]*\) .*/\1/p' "$STATE/smoke.out")
 echo "== what the Temporal CLI sees of $WF =="
-.venv/bin/temporal workflow describe --address "$ADDRESS" -w "$WF" | head -20
+.venv/bin/temporal workflow describe --address "$ADDRESS" -w "$WF"

@@ -671,7 +671,7 @@ int temporal_client_get_workflow_result(struct temporal_client *c, const char *w
         if (end != 0) {
             remaining = end - temporal__now_monotonic_ms();
             if (remaining <= 0) {
-                rc = temporal__fail(err, TEMPORAL_ETIMEDOUT, -1,
+                rc = temporal__fail(err, TEMPORAL_ETIMEDOUT, 4 /* DEADLINE_EXCEEDED */,
                                     "workflow '%s' did not close within %lld ms", workflow_id,
                                     (long long)timeout_ms);
                 break;
@@ -680,6 +680,12 @@ int temporal_client_get_workflow_result(struct temporal_client *c, const char *w
         temporal__pb_execution exec = execution_of(workflow_id, run);
         history_response *resp = NULL;
         rc = history_page(c, &exec, token, true, remaining, &resp, err);
+        if (rc == TEMPORAL_ETIMEDOUT && end != 0) {
+            rc = temporal__fail(err, TEMPORAL_ETIMEDOUT, 4 /* DEADLINE_EXCEEDED */,
+                                "workflow '%s' did not close within %lld ms", workflow_id,
+                                (long long)timeout_ms);
+            break;
+        }
         if (rc != 0)
             break;
         const Temporal__Api__History__V1__History *h = resp->history;

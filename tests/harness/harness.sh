@@ -185,7 +185,13 @@ error_log "$n/error.log" warn;
 events { worker_connections 1024; }
 
 http {
-    access_log "$n/access.log";
+    # The metadata a client sends (never the authorization header), for tests that
+    # check what goes on the wire.
+    log_format grpc_meta '\$server_port \$request_uri client-name="\$http_client_name" '
+                         'client-version="\$http_client_version" '
+                         'temporal-namespace="\$http_temporal_namespace" '
+                         'test-tag="\$http_x_temporal_c_test"';
+    access_log "$n/access.log" grpc_meta;
     client_body_temp_path "$n/tmp/body";
     proxy_temp_path "$n/tmp/proxy";
     fastcgi_temp_path "$n/tmp/fastcgi";

@@ -181,7 +181,48 @@ static void wrong_server_name(void **state)
     assert_non_null(strstr(err.message, "TLS handshake failed"));
 }
 
+static void metadata_on_every_call(void **state)
+{
+    (void)state;
+    /* nginx logs the metadata of each call it proxies (harness.sh, log_format grpc_meta). */
+    char tag[96];
+    ts_unique(tag, sizeof(tag), "meta");
+    struct temporal_metadata_pair md[] = { { "x-temporal-c-test", tag } };
+    struct temporal_client_options o = TEMPORAL_CLIENT_OPTIONS_INIT;
+    struct temporal_error err;
+    o.target = ts_state("apikey_address");
+    o.tls.server_ca_cert_path = cert("ca.pem");
+    o.api_key = ts_state("api_key");
+    o.metadata = md;
+    o.metadata_count = 1;
+    TS_OK(try_connect(&o, &err), err);
+
+    char path[1024], line[2048];
+    snprintf(path, sizeof(path), "%s/nginx/access.log", getenv("TEMPORAL_TEST_STATE"));
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    const char *rpcs[] = { "GetSystemInfo", "StartWorkflowExecution", "DescribeWorkflowExecution",
+                           "TerminateWorkflowExecution" };
+    int seen[4] = { 0 }, lines = 0;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strstr(line, tag) == NULL)
+            continue;
+        lines++;
+        assert_non_null(strstr(line, "client-name=\"temporal-c\""));
+        assert_non_null(strstr(line, "client-version=\"" TEMPORAL_VERSION "\""));
+        assert_non_null(strstr(line, "temporal-namespace=\"default\""));
+        for (int i = 0; i < 4; i++)
+            if (strstr(line, rpcs[i]) != NULL)
+                seen[i]++;
+    }
+    fclose(f);
+    assert_int_equal(lines, 4);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(seen[i], 1);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(metadata_on_every_call),
     cmocka_unit_test(tls_with_ca),
     cmocka_unit_test(tls_untrusted_server),
     cmocka_unit_test(mtls_with_client_cert),
