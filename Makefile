@@ -5,6 +5,7 @@
 #   make demo     the main job, end to end, against a local Temporal dev server
 #   make install  install headers, library, pkg-config file and CMake package (PREFIX=...)
 #   make clean
+SHELL    := /bin/bash
 BUILD    ?= build
 ASAN     ?= build-asan
 PREFIX   ?= /usr/local
@@ -19,7 +20,9 @@ deps:
 	@scripts/install-deps.sh
 
 build: deps
-	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@# Configure quietly, but show what the build is made of (the Temporal API version).
+	@set -o pipefail; cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  | { grep "temporal API" || true; }
 	@cmake --build $(BUILD) -j $(JOBS)
 
 build-asan: deps
