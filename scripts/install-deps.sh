@@ -2,6 +2,7 @@
 # Installs what temporal-c's build, tests and demo need, and nothing twice.
 #   Debian packages (apt, by name; the upstream versions we build against are checked)
 #   Python tools in the project-local virtualenv .venv (PyPI, exact pins)
+#   toml-test, the TOML conformance suite, built with Go into .deps/bin (exact pin)
 # Safe to run any number of times; does nothing when everything is in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,8 @@ APT_PACKAGES=(
   "openssl            3."      # makes the test certificates
   "ca-certificates    2"       # the system CA bundle
   "python3-venv       3."      # the project virtualenv
+  "clang              1:14"    # libFuzzer build of the TOML parser (tests/fuzz)
+  "libclang-rt-14-dev 1:14.0"  # libFuzzer and the sanitizer runtimes for clang
 )
 
 missing=()
@@ -59,4 +62,22 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.requirements.sha256" 2>/dev/n
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQ"
   echo "$want_stamp" > "$VENV/.requirements.sha256"
+fi
+
+# toml-test (github.com/toml-lang/toml-test), the conformance suite that the TOML parser is
+# tested against (tests/toml).  v2.2.0 is the newest release on the Go module proxy
+# (go list -m -versions github.com/toml-lang/toml-test/v2).  A stamp records the version
+# the binary was built from.
+TOML_TEST_VERSION=v2.2.0
+TOML_TEST_STAMP=.deps/toml-test.version
+if [ ! -x .deps/bin/toml-test ] || [ "$(cat "$TOML_TEST_STAMP" 2>/dev/null)" != "$TOML_TEST_VERSION" ]; then
+  if ! command -v go >/dev/null 2>&1; then
+    echo "install-deps: Go is needed to build toml-test $TOML_TEST_VERSION (https://go.dev/dl/)" >&2
+    exit 1
+  fi
+  echo "install-deps: building toml-test $TOML_TEST_VERSION into .deps/bin"
+  mkdir -p .deps/bin
+  GOBIN="$PWD/.deps/bin" \
+    go install "github.com/toml-lang/toml-test/v2/cmd/toml-test@$TOML_TEST_VERSION"
+  echo "$TOML_TEST_VERSION" > "$TOML_TEST_STAMP"
 fi

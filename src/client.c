@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client_int.h"
 #include "proto.h"
 #include "rpc.h"
 
@@ -782,4 +783,13 @@ int temporal_client_terminate_workflow(struct temporal_client *c, const char *wo
     if (resp != NULL)
         protobuf_c_message_free_unpacked(resp, NULL);
     return rc;
+}
+
+/* Internal accessors (client_int.h) ---------------------------------------------------------- */
+
+struct temporal__rpc_conn *temporal__client_conn(struct temporal_client *c) { return c->conn; }
+
+const struct temporal_server_info *temporal__client_info(const struct temporal_client *c)
+{
+    return &c->info;
 }

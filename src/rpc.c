@@ -321,7 +321,11 @@ int temporal__rpc_conn_new(struct temporal__rpc_conn **out,
         (rc = add_metadata(c, cap, "client-version", TEMPORAL_VERSION, err)) != 0 ||
         (rc = add_metadata(c, cap, "temporal-namespace", namespace_name, err)) != 0)
         goto fail;
-    if (!temporal__empty(opts->api_key)) {
+    bool user_authorization = false;
+    for (size_t i = 0; i < opts->metadata_count; i++)
+        if (opts->metadata[i].key != NULL && strcasecmp(opts->metadata[i].key, "authorization") == 0)
+            user_authorization = true;
+    if (!temporal__empty(opts->api_key) && !user_authorization) {
         size_t n = strlen(opts->api_key) + sizeof("Bearer ");
         char *bearer = malloc(n);
         if (bearer == NULL) {
@@ -352,10 +356,11 @@ int temporal__rpc_conn_new(struct temporal__rpc_conn **out,
     }
 
     /* Transport security. */
-    bool use_tls = tls->enabled || !temporal__empty(opts->api_key) ||
-                   tls->server_ca_cert_path || tls->server_ca_cert_pem ||
-                   tls->client_cert_path || tls->client_cert_pem || tls->client_key_path ||
-                   tls->client_key_pem || tls->server_name;
+    bool use_tls = !tls->disabled &&
+                   (tls->enabled || !temporal__empty(opts->api_key) ||
+                    tls->server_ca_cert_path || tls->server_ca_cert_pem || tls->client_cert_path ||
+                    tls->client_cert_pem || tls->client_key_path || tls->client_key_pem ||
+                    tls->server_name);
     if (use_tls) {
         if ((rc = load_pem(tls->server_ca_cert_path, tls->server_ca_cert_pem,
                            "TLS server CA certificate", "CERTIFICATE", &ca, err)) != 0 ||

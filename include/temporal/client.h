@@ -51,6 +51,11 @@ struct temporal_tls_options {
     const char *client_key_pem;
     /** Name to verify the server's certificate against.  Default: the host of |target|. */
     const char *server_name;
+    /**
+     * Force plaintext, even with an API key or other TLS fields set (envconfig's
+     * `tls.disabled = true`).  Wins over |enabled|.
+     */
+    bool disabled;
 };
 
 /** Options of temporal_client_connect().  Start from TEMPORAL_CLIENT_OPTIONS_INIT. */
@@ -63,7 +68,10 @@ struct temporal_client_options {
     const char *namespace_name;
     /** Optional.  Identity recorded by the server.  Default "<pid>@<hostname>".  Copied. */
     const char *identity;
-    /** Optional.  API key sent as `authorization: Bearer <key>`; turns TLS on.  Copied. */
+    /**
+     * Optional.  API key sent as `authorization: Bearer <key>` (unless |metadata| has an
+     * `authorization` entry, which wins); turns TLS on unless tls.disabled.  Copied.
+     */
     const char *api_key;
     /** TLS settings (plaintext unless enabled or implied). */
     struct temporal_tls_options tls;

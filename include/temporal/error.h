@@ -25,6 +25,8 @@ TEMPORAL_EXTERN_C_BEGIN
     X(ETIMEDOUT, -4, "deadline exceeded")                                                  \
     X(EIO, -5, "file could not be read")                                                   \
     X(EINTERNAL, -6, "internal error in temporal-c")                                       \
+    X(ECONFIG, -7, "invalid configuration")                                                \
+    X(EPROFILE_NOT_FOUND, -8, "configuration profile not found")                           \
     X(EGRPC, -100, "gRPC call failed")                                                     \
     X(EUNAVAILABLE, -101, "server unavailable")                                            \
     X(EUNAUTHENTICATED, -102, "not authenticated")                                         \
@@ -45,7 +47,8 @@ TEMPORAL_EXTERN_C_BEGIN
     X(EWORKFLOW_TIMED_OUT, -205, "workflow execution timed out")                           \
     X(EQUERY_FAILED, -206, "query failed")                                                 \
     X(ENAMESPACE_NOT_FOUND, -207, "namespace not found")                                   \
-    X(EPAYLOAD_ENCODING, -208, "payload has an unexpected encoding")
+    X(EPAYLOAD_ENCODING, -208, "payload has an unexpected encoding")                      \
+    X(EACTIVITY_FAILED, -209, "activity failed")
 
 /** Error codes.  Values are stable. */
 enum temporal_errno {

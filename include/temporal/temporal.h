@@ -9,5 +9,8 @@
 #include "error.h"
 #include "payload.h"
 #include "client.h"
+#include "envconfig.h"
+#include "activity.h"
+#include "worker.h"
 
 #endif /* TEMPORAL_TEMPORAL_H */

@@ -276,12 +276,16 @@ do_start() {
     read -r GRPC_PORT HTTP_PORT METRICS_PORT TLS_PORT MTLS_PORT APIKEY_PORT <<<"$(free_ports 6)"
 
     # --- dev server (in-memory; started first, certs are made while it boots).
+    # enableCancelWorkerPollsOnShutdown: the server answers a worker's in-flight polls when
+    # it calls ShutdownWorker (namespace capability worker_poll_complete_on_shutdown), the
+    # modern shutdown path that loses no task; our workers then let polls drain.
     # workflowIdReuseMinimalInterval (default 1 s) throttles continue-as-new
     # and quick re-use of a workflow id; 0 keeps such tests fast.
     spawn "$STATE_DIR/devserver.log" "$TEMPORAL" --disable-config-file --disable-config-env \
         server start-dev --headless --ip 127.0.0.1 --port "$GRPC_PORT" \
         --http-port "$HTTP_PORT" --metrics-port "$METRICS_PORT" --log-level warn \
-        --dynamic-config-value 'history.workflowIdReuseMinimalInterval="0s"'
+        --dynamic-config-value 'history.workflowIdReuseMinimalInterval="0s"' \
+        --dynamic-config-value 'frontend.enableCancelWorkerPollsOnShutdown=true'
     echo "$SPAWNED_PID" >"$STATE_DIR/devserver.pid"
     local dev_pid=$SPAWNED_PID
 

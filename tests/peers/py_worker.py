@@ -80,7 +80,62 @@ class Sleep:
         return "slept"
 
 
-WORKFLOWS = [Echo, WaitForSignal, CountDown, Fail, Sleep]
+@workflow.defn(name="RunActivity")
+class RunActivity:
+    """Calls an activity by name on another task queue (a C worker's) and reports the
+    outcome as data, so tests can check results, failures and cancellation.
+
+    Input: {"activity": name, "task_queue": tq, "args": [...],
+            "start_to_close_ms": int, "heartbeat_timeout_ms": int (optional),
+            "max_attempts": int (default 1), "cancel_after_ms": int (optional),
+            "wait_cancellation": bool (WAIT_CANCELLATION_COMPLETED, default TRY_CANCEL)}
+    Output: {"result": value} or {"error": {"type", "message", "non_retryable",
+             "cause_type"}} or {"cancelled": true}
+    """
+
+    @workflow.run
+    async def run(self, req: dict) -> dict:
+        from temporalio.common import RetryPolicy
+        from temporalio.exceptions import ActivityError, CancelledError
+
+        cancel_type = (
+            workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+            if req.get("wait_cancellation")
+            else workflow.ActivityCancellationType.TRY_CANCEL
+        )
+        heartbeat = req.get("heartbeat_timeout_ms")
+        handle = workflow.start_activity(
+            req["activity"],
+            args=req.get("args", []),
+            task_queue=req["task_queue"],
+            start_to_close_timeout=timedelta(milliseconds=req.get("start_to_close_ms", 30000)),
+            heartbeat_timeout=timedelta(milliseconds=heartbeat) if heartbeat else None,
+            retry_policy=RetryPolicy(
+                maximum_attempts=req.get("max_attempts", 1),
+                initial_interval=timedelta(milliseconds=100),
+            ),
+            cancellation_type=cancel_type,
+        )
+        if req.get("cancel_after_ms"):
+            await asyncio.sleep(req["cancel_after_ms"] / 1000)
+            handle.cancel()
+        try:
+            return {"result": await handle}
+        except ActivityError as err:
+            cause = err.cause
+            if isinstance(cause, CancelledError):
+                return {"cancelled": True}
+            return {
+                "error": {
+                    "type": getattr(cause, "type", None),
+                    "message": getattr(cause, "message", str(cause)),
+                    "non_retryable": getattr(cause, "non_retryable", None),
+                    "cause_type": type(cause).__name__,
+                }
+            }
+
+
+WORKFLOWS = [Echo, WaitForSignal, CountDown, Fail, Sleep, RunActivity]
 
 
 async def connect(address: str, namespace: str) -> Client:

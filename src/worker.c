@@ -1,0 +1,546 @@
+/*
+ * worker: lifecycle, activity pollers and executors, heartbeat flusher, graceful shutdown.
+ * The threads and the lock are described in worker_int.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "client_int.h"
+#include "worker_int.h"
+
+#define WS(name) TEMPORAL__WORKFLOW_SERVICE(name)
+#define DEFAULT_MAX_CONCURRENT_ACTIVITIES 100
+#define DEFAULT_MAX_ACTIVITY_POLLERS 5
+/* Non-retryable poll errors are tolerated this long (proxies answer oddly at times). */
+#define POLL_FATAL_GRACE_MS 60000
+#define POLL_FATAL_PAUSE_MS 1000
+/* With poll-complete-on-shutdown the server ends in-flight polls; don't wait forever. */
+#define DRAIN_WAIT_MS 15000
+
+/* Small helpers ------------------------------------------------------------------------------ */
+
+static void deadline_in(struct timespec *ts, int64_t ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000;
+    if (ts->tv_nsec >= 1000000000) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000;
+    }
+}
+
+/* Waits on |w->cv| for at most |ms| (mu held).  Returns false on timeout. */
+static bool wait_ms(struct temporal_worker *w, int64_t ms)
+{
+    struct timespec ts;
+    deadline_in(&ts, ms);
+    return pthread_cond_timedwait(&w->cv, &w->mu, &ts) != ETIMEDOUT;
+}
+
+Temporal__Api__Deployment__V1__WorkerDeploymentOptions *
+temporal__worker_deployment(const struct temporal_worker *w,
+                            Temporal__Api__Deployment__V1__WorkerDeploymentOptions *storage)
+{
+    if (w->build_id == NULL)
+        return NULL;
+    Temporal__Api__Deployment__V1__WorkerDeploymentOptions init =
+        TEMPORAL__API__DEPLOYMENT__V1__WORKER_DEPLOYMENT_OPTIONS__INIT;
+    *storage = init;
+    storage->deployment_name = w->deployment_name ? w->deployment_name : (char *)"";
+    storage->build_id = w->build_id;
+    storage->worker_versioning_mode =
+        w->use_versioning ? TEMPORAL__API__ENUMS__V1__WORKER_VERSIONING_MODE__WORKER_VERSIONING_MODE_VERSIONED
+                          : TEMPORAL__API__ENUMS__V1__WORKER_VERSIONING_MODE__WORKER_VERSIONING_MODE_UNVERSIONED;
+    return storage;
+}
+
+/* Create, register, free --------------------------------------------------------------------- */
+
+int temporal_worker_new(struct temporal_worker **out, struct temporal_client *client,
+                        const struct temporal_worker_options *user_opts, struct temporal_error *err)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (out == NULL || client == NULL || user_opts == NULL || user_opts->self_size < sizeof(size_t))
+        return temporal__fail(err, TEMPORAL_EINVAL, -1,
+                              "temporal_worker_new needs |out|, a client, and options initialized "
+                              "with TEMPORAL_WORKER_OPTIONS_INIT");
+    struct temporal_worker_options o;
+    memset(&o, 0, sizeof(o));
+    memcpy(&o, user_opts, user_opts->self_size < sizeof(o) ? user_opts->self_size : sizeof(o));
+    if (temporal__empty(o.task_queue))
+        return temporal__fail(err, TEMPORAL_EINVAL, -1,
+                              "worker option 'task_queue' is required: the task queue the "
+                              "worker polls");
+    if (o.graceful_shutdown_timeout_ms < 0)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1,
+                              "worker option 'graceful_shutdown_timeout_ms' must be >= 0");
+    const struct temporal_deployment_options *d = &o.deployment;
+    if (d->use_versioning && (temporal__empty(d->deployment_name) || temporal__empty(d->build_id)))
+        return temporal__fail(err, TEMPORAL_EINVAL, -1,
+                              "worker versioning needs both 'deployment.deployment_name' and "
+                              "'deployment.build_id'");
+    if (!d->use_versioning && d->default_versioning_behavior != TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1,
+                              "'deployment.default_versioning_behavior' needs "
+                              "'deployment.use_versioning' (the server rejects a versioning "
+                              "behavior from an unversioned worker)");
+
+    struct temporal_worker *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        return temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory");
+    w->client = client;
+    w->conn = temporal__client_conn(client);
+    w->namespace_name = temporal__strdup(temporal_client_namespace(client));
+    w->task_queue = temporal__strdup(o.task_queue);
+    w->identity = temporal__strdup(temporal__empty(o.identity) ? temporal_client_identity(client)
+                                                               : o.identity);
+    w->deployment_name = temporal__strdup(temporal__empty(d->deployment_name) ? NULL : d->deployment_name);
+    w->build_id = temporal__strdup(temporal__empty(d->build_id) ? NULL : d->build_id);
+    w->use_versioning = d->use_versioning;
+    w->default_versioning_behavior = d->default_versioning_behavior;
+    w->max_concurrent_activities = o.max_concurrent_activities ? o.max_concurrent_activities
+                                                               : DEFAULT_MAX_CONCURRENT_ACTIVITIES;
+    w->max_activity_pollers = o.max_activity_pollers ? o.max_activity_pollers
+                                                     : DEFAULT_MAX_ACTIVITY_POLLERS;
+    w->graceful_shutdown_timeout_ms = o.graceful_shutdown_timeout_ms;
+    w->include_heartbeat_on_failure = temporal__client_info(client)->activity_failure_include_heartbeat;
+    temporal__uuid4(w->instance_key);
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cv, &attr);
+    pthread_condattr_destroy(&attr);
+    if (w->namespace_name == NULL || w->task_queue == NULL || w->identity == NULL ||
+        (d->deployment_name && d->deployment_name[0] && w->deployment_name == NULL) ||
+        (d->build_id && d->build_id[0] && w->build_id == NULL)) {
+        temporal_worker_free(w);
+        return temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory");
+    }
+    *out = w;
+    return 0;
+}
+
+int temporal_worker_register_activity(struct temporal_worker *w, const char *name,
+                                      temporal_activity_fn fn, void *user_data)
+{
+    if (w == NULL || temporal__empty(name) || fn == NULL || w->running)
+        return TEMPORAL_EINVAL;
+    for (size_t i = 0; i < w->activity_count; i++)
+        if (strcmp(w->activities[i].name, name) == 0)
+            return TEMPORAL_EALREADY_EXISTS;
+    struct temporal__activity_reg *a =
+        realloc(w->activities, (w->activity_count + 1) * sizeof(*w->activities));
+    if (a == NULL)
+        return TEMPORAL_ENOMEM;
+    w->activities = a;
+    a[w->activity_count].name = temporal__strdup(name);
+    if (a[w->activity_count].name == NULL)
+        return TEMPORAL_ENOMEM;
+    a[w->activity_count].fn = fn;
+    a[w->activity_count].user_data = user_data;
+    w->activity_count++;
+    return 0;
+}
+
+void temporal_worker_free(struct temporal_worker *w)
+{
+    if (w == NULL)
+        return;
+    for (size_t i = 0; i < w->activity_count; i++)
+        free(w->activities[i].name);
+    free(w->activities);
+    free(w->namespace_name);
+    free(w->task_queue);
+    free(w->identity);
+    free(w->deployment_name);
+    free(w->build_id);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+}
+
+void temporal_worker_stop(struct temporal_worker *w)
+{
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stopping = true;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Executors ---------------------------------------------------------------------------------- */
+
+static void *executor_main(void *arg)
+{
+    struct temporal_worker *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (w->queue_head == NULL && !(w->pollers_done && w->running_list == NULL)) {
+            w->idle_executors++;
+            pthread_cond_wait(&w->cv, &w->mu);
+            w->idle_executors--;
+        }
+        struct temporal_activity_ctx *ctx = w->queue_head;
+        if (ctx == NULL)
+            break; /* pollers are done and nothing is queued: exit */
+        w->queue_head = ctx->next;
+        if (w->queue_head == NULL)
+            w->queue_tail = NULL;
+        ctx->next = w->running_list;
+        w->running_list = ctx;
+        /* A task that arrives after the graceful timeout starts out cancelled. */
+        pthread_mutex_unlock(&w->mu);
+
+        temporal__activity_execute(ctx);
+
+        pthread_mutex_lock(&w->mu);
+        for (struct temporal_activity_ctx **p = &w->running_list; *p; p = &(*p)->next)
+            if (*p == ctx) {
+                *p = ctx->next;
+                break;
+            }
+        while (ctx->heartbeat_in_flight)
+            pthread_cond_wait(&w->cv, &w->mu);
+        w->free_slots++;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        temporal__activity_ctx_free(ctx);
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Queues a polled task for an executor, starting one if none is idle (mu held). */
+static void enqueue_task(struct temporal_worker *w, struct temporal_activity_ctx *ctx)
+{
+    if (w->queue_tail)
+        w->queue_tail->next = ctx;
+    else
+        w->queue_head = ctx;
+    w->queue_tail = ctx;
+    if (w->idle_executors == 0 && w->executors < w->max_concurrent_activities) {
+        if (pthread_create(&w->executor_threads[w->executors], NULL, executor_main, w) == 0)
+            w->executors++;
+    }
+    pthread_cond_broadcast(&w->cv);
+}
+
+/* Pollers ------------------------------------------------------------------------------------- */
+
+struct poller_arg {
+    struct temporal_worker *w;
+    struct temporal__rpc_cancel *cancel;
+};
+
+static int poll_activity_task(struct temporal_worker *w, struct temporal__rpc_cancel *cancel,
+                              temporal__activity_task **task, struct temporal_error *err)
+{
+    Temporal__Api__Taskqueue__V1__TaskQueue tq = TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE__INIT;
+    tq.name = w->task_queue;
+    tq.kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
+    Temporal__Api__Deployment__V1__WorkerDeploymentOptions dep;
+    Temporal__Api__Workflowservice__V1__PollActivityTaskQueueRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__POLL_ACTIVITY_TASK_QUEUE_REQUEST__INIT;
+    req.namespace_ = w->namespace_name;
+    req.task_queue = &tq;
+    req.identity = w->identity;
+    req.worker_instance_key = w->instance_key;
+    req.deployment_options = temporal__worker_deployment(w, &dep);
+    struct temporal__rpc_call_options co = { .long_poll = true, .cancel = cancel };
+    return temporal__rpc_call(w->conn, WS("PollActivityTaskQueue"), &req.base,
+                              &temporal__api__workflowservice__v1__poll_activity_task_queue_response__descriptor,
+                              (ProtobufCMessage **)task, &co, err);
+}
+
+static void *poller_main(void *arg)
+{
+    struct poller_arg *pa = arg;
+    struct temporal_worker *w = pa->w;
+    int64_t fatal_since = 0;
+    for (;;) {
+        /* Reserve an execution slot before polling, so a polled task can always run. */
+        pthread_mutex_lock(&w->mu);
+        while (w->free_slots == 0 && !w->stopping)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->stopping) {
+            pthread_mutex_unlock(&w->mu);
+            break;
+        }
+        w->free_slots--;
+        pthread_mutex_unlock(&w->mu);
+
+        temporal__activity_task *task = NULL;
+        struct temporal_error err;
+        int rc = poll_activity_task(w, pa->cancel, &task, &err);
+
+        pthread_mutex_lock(&w->mu);
+        if (rc == 0 && task->task_token.len > 0) {
+            fatal_since = 0;
+            struct temporal_activity_ctx *ctx = temporal__activity_ctx_new(w, task);
+            if (ctx != NULL) {
+                enqueue_task(w, ctx); /* the slot goes with the task */
+                pthread_mutex_unlock(&w->mu);
+                continue;
+            }
+            /* Out of memory: the server retries the task after its timeout. */
+        } else if (rc == 0) {
+            protobuf_c_message_free_unpacked(&task->base, NULL); /* empty poll */
+            fatal_since = 0;
+        }
+        w->free_slots++;
+        pthread_cond_broadcast(&w->cv);
+        if (rc != 0 && rc != TEMPORAL_ECANCELED && !w->stopping) {
+            /* Retryable errors were retried inside the call; this one was not. */
+            int64_t now = temporal__now_monotonic_ms();
+            if (fatal_since == 0)
+                fatal_since = now;
+            if (now - fatal_since >= POLL_FATAL_GRACE_MS) {
+                if (w->fatal_code == 0) {
+                    w->fatal_code = rc;
+                    w->fatal = err;
+                }
+                w->stopping = true;
+                pthread_cond_broadcast(&w->cv);
+            } else {
+                wait_ms(w, POLL_FATAL_PAUSE_MS);
+            }
+        }
+        pthread_mutex_unlock(&w->mu);
+    }
+    pthread_mutex_lock(&w->mu);
+    w->active_pollers--;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Heartbeat flusher --------------------------------------------------------------------------- */
+
+static void *flusher_main(void *arg)
+{
+    struct temporal_worker *w = arg;
+    pthread_mutex_lock(&w->mu);
+    while (!(w->pollers_done && w->running_list == NULL && w->queue_head == NULL)) {
+        /* Send every heartbeat that is due.  Sending drops the lock, after which the list
+         * may have changed: start the scan again (a context just sent is not due). */
+        int64_t next = 0;
+        bool rescan = true;
+        while (rescan) {
+            rescan = false;
+            next = 0;
+            int64_t now = temporal__now_monotonic_ms();
+            for (struct temporal_activity_ctx *c = w->running_list; c; c = c->next) {
+                if (!c->heartbeat_pending || c->heartbeat_in_flight)
+                    continue;
+                int64_t due = c->last_heartbeat_sent_ms + c->heartbeat_throttle_ms;
+                if (due <= now) {
+                    temporal__activity_flush_heartbeat(c, true);
+                    rescan = true;
+                    break;
+                }
+                if (next == 0 || due < next)
+                    next = due;
+            }
+        }
+        int64_t wait = next ? next - temporal__now_monotonic_ms() : 1000;
+        wait_ms(w, wait > 0 ? wait : 1);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Run and shutdown ---------------------------------------------------------------------------- */
+
+static int describe_namespace(struct temporal_worker *w, struct temporal_error *err)
+{
+    Temporal__Api__Workflowservice__V1__DescribeNamespaceRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__DESCRIBE_NAMESPACE_REQUEST__INIT;
+    req.namespace_ = w->namespace_name;
+    Temporal__Api__Workflowservice__V1__DescribeNamespaceResponse *resp = NULL;
+    int rc = temporal__rpc_call(w->conn, WS("DescribeNamespace"), &req.base,
+                                &temporal__api__workflowservice__v1__describe_namespace_response__descriptor,
+                                (ProtobufCMessage **)&resp, NULL, err);
+    if (rc == TEMPORAL_ENOT_FOUND || rc == TEMPORAL_ENAMESPACE_NOT_FOUND)
+        return temporal__fail(err, TEMPORAL_ENAMESPACE_NOT_FOUND, 5,
+                              "namespace '%s' does not exist on the server: create it (temporal "
+                              "operator namespace create) or fix the namespace setting",
+                              w->namespace_name);
+    if (rc != 0)
+        return rc;
+    if (resp->namespace_info && resp->namespace_info->capabilities)
+        w->poll_complete_on_shutdown =
+            resp->namespace_info->capabilities->worker_poll_complete_on_shutdown;
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    return 0;
+}
+
+/* Tells the server this worker is going away (best effort: errors are ignored). */
+static void shutdown_worker_rpc(struct temporal_worker *w)
+{
+    Temporal__Api__Enums__V1__TaskQueueType types[] = {
+        TEMPORAL__API__ENUMS__V1__TASK_QUEUE_TYPE__TASK_QUEUE_TYPE_ACTIVITY
+    };
+    Temporal__Api__Workflowservice__V1__ShutdownWorkerRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__SHUTDOWN_WORKER_REQUEST__INIT;
+    req.namespace_ = w->namespace_name;
+    req.identity = w->identity;
+    req.reason = (char *)"graceful shutdown";
+    req.worker_instance_key = w->instance_key;
+    req.task_queue = w->task_queue;
+    req.n_task_queue_types = 1;
+    req.task_queue_types = types;
+    ProtobufCMessage *resp = NULL;
+    struct temporal_error err;
+    struct temporal__rpc_call_options co = { .timeout_ms = 5000 };
+    temporal__rpc_call(w->conn, WS("ShutdownWorker"), &req.base,
+                       &temporal__api__workflowservice__v1__shutdown_worker_response__descriptor,
+                       &resp, &co, &err);
+    if (resp != NULL)
+        protobuf_c_message_free_unpacked(resp, NULL);
+}
+
+static void cancel_polls(struct temporal_worker *w)
+{
+    for (uint32_t i = 0; i < w->max_activity_pollers; i++)
+        temporal__rpc_cancel_trigger(&w->poll_cancels[i]);
+}
+
+int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
+{
+    if (w == NULL)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1, "temporal_worker_run needs a worker");
+    pthread_mutex_lock(&w->mu);
+    if (w->running) {
+        pthread_mutex_unlock(&w->mu);
+        return temporal__fail(err, TEMPORAL_EINVAL, -1, "the worker is already running");
+    }
+    w->running = true;
+    pthread_mutex_unlock(&w->mu);
+
+    int rc = describe_namespace(w, err);
+    if (rc != 0) {
+        w->running = false;
+        return rc;
+    }
+    uint32_t npollers = w->activity_count > 0 ? w->max_activity_pollers : 0;
+    w->free_slots = w->max_concurrent_activities;
+    w->pollers_done = false;
+    w->fatal_code = 0;
+    w->poller_threads = calloc(w->max_activity_pollers, sizeof(pthread_t));
+    w->poll_cancels = calloc(w->max_activity_pollers, sizeof(*w->poll_cancels));
+    w->executor_threads = calloc(w->max_concurrent_activities, sizeof(pthread_t));
+    struct poller_arg *args = calloc(w->max_activity_pollers, sizeof(*args));
+    if (!w->poller_threads || !w->poll_cancels || !w->executor_threads || !args) {
+        free(w->poller_threads);
+        free(w->poll_cancels);
+        free(w->executor_threads);
+        free(args);
+        w->running = false;
+        return temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory starting the worker");
+    }
+    uint32_t started = 0;
+    for (uint32_t i = 0; i < w->max_activity_pollers; i++)
+        temporal__rpc_cancel_init(&w->poll_cancels[i]);
+    pthread_create(&w->flusher_thread, NULL, flusher_main, w);
+    for (uint32_t i = 0; i < npollers; i++) {
+        args[i].w = w;
+        args[i].cancel = &w->poll_cancels[i];
+        pthread_mutex_lock(&w->mu);
+        w->active_pollers++;
+        pthread_mutex_unlock(&w->mu);
+        if (pthread_create(&w->poller_threads[i], NULL, poller_main, &args[i]) == 0) {
+            started++;
+        } else {
+            pthread_mutex_lock(&w->mu);
+            w->active_pollers--;
+            pthread_mutex_unlock(&w->mu);
+        }
+    }
+
+    /* Run until asked to stop. */
+    pthread_mutex_lock(&w->mu);
+    while (!w->stopping)
+        pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+
+    /* 1. Stop polling and tell the server.  With poll-complete-on-shutdown the server
+     *    answers our in-flight polls (empty, or with a task already dispatched to us, which
+     *    we then run); otherwise cancel them here. */
+    shutdown_worker_rpc(w);
+    if (!w->poll_complete_on_shutdown)
+        cancel_polls(w);
+    int64_t shutdown_start = temporal__now_monotonic_ms();
+    pthread_mutex_lock(&w->mu);
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+
+    /* 2. Wait for the pollers; a server that never ends the polls gets them cancelled. */
+    pthread_mutex_lock(&w->mu);
+    while (w->active_pollers > 0) {
+        int64_t left = shutdown_start + DRAIN_WAIT_MS - temporal__now_monotonic_ms();
+        if (left <= 0) {
+            pthread_mutex_unlock(&w->mu);
+            cancel_polls(w);
+            pthread_mutex_lock(&w->mu);
+            while (w->active_pollers > 0)
+                pthread_cond_wait(&w->cv, &w->mu);
+            break;
+        }
+        wait_ms(w, left);
+    }
+    pthread_mutex_unlock(&w->mu);
+    for (uint32_t i = 0; i < started; i++)
+        pthread_join(w->poller_threads[i], NULL);
+
+    /* 3. Give running activities the graceful timeout, then ask them to stop. */
+    pthread_mutex_lock(&w->mu);
+    w->pollers_done = true;
+    pthread_cond_broadcast(&w->cv);
+    int64_t grace_end = temporal__now_monotonic_ms() + w->graceful_shutdown_timeout_ms;
+    while ((w->running_list != NULL || w->queue_head != NULL) &&
+           temporal__now_monotonic_ms() < grace_end)
+        wait_ms(w, grace_end - temporal__now_monotonic_ms());
+    for (struct temporal_activity_ctx *c = w->running_list; c; c = c->next)
+        if (c->cancel_reason == TEMPORAL_ACTIVITY_NOT_CANCELLED)
+            c->cancel_reason = TEMPORAL_ACTIVITY_CANCEL_WORKER_SHUTDOWN;
+    for (struct temporal_activity_ctx *c = w->queue_head; c; c = c->next)
+        c->cancel_reason = TEMPORAL_ACTIVITY_CANCEL_WORKER_SHUTDOWN;
+    pthread_cond_broadcast(&w->cv);
+    uint32_t executors = w->executors;
+    pthread_mutex_unlock(&w->mu);
+
+    /* 4. Every outcome is reported before the executors exit. */
+    for (uint32_t i = 0; i < executors; i++)
+        pthread_join(w->executor_threads[i], NULL);
+    pthread_mutex_lock(&w->mu);
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->flusher_thread, NULL);
+
+    for (uint32_t i = 0; i < w->max_activity_pollers; i++)
+        temporal__rpc_cancel_destroy(&w->poll_cancels[i]);
+    free(w->poller_threads);
+    free(w->poll_cancels);
+    free(w->executor_threads);
+    free(args);
+    w->poller_threads = NULL;
+    w->poll_cancels = NULL;
+    w->executor_threads = NULL;
+
+    pthread_mutex_lock(&w->mu);
+    w->running = false;
+    w->executors = 0;
+    rc = w->fatal_code;
+    if (rc != 0 && err != NULL)
+        *err = w->fatal;
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}

@@ -1,0 +1,116 @@
+/*
+ * Worker internals shared by worker.c (lifecycle, pollers, shutdown) and activity.c
+ * (running one activity task, heartbeats).  Internal.
+ *
+ * Threads of a running worker:
+ *   - the thread that called temporal_worker_run(): waits for stop, then runs shutdown;
+ *   - activity pollers (max_activity_pollers): reserve a slot, long-poll, hand a task over;
+ *   - activity executors (up to max_concurrent_activities, started on demand): run the
+ *     user's function and report the outcome;
+ *   - one heartbeat flusher: sends throttled heartbeats when their interval ends.
+ * One mutex (|mu|) guards the worker's shared state; RPCs are never made while holding it.
+ */
+#ifndef TEMPORAL_WORKER_INT_H
+#define TEMPORAL_WORKER_INT_H
+
+#include <pthread.h>
+
+#include "proto.h"
+#include "rpc.h"
+
+typedef Temporal__Api__Workflowservice__V1__PollActivityTaskQueueResponse temporal__activity_task;
+
+struct temporal__activity_reg {
+    char *name;
+    temporal_activity_fn fn;
+    void *user_data;
+};
+
+/* One activity attempt, from poll to reported outcome.  Owned by the worker's lists. */
+struct temporal_activity_ctx {
+    struct temporal_worker *worker;
+    temporal__activity_task *task; /* the poll response (owned) */
+    struct temporal_activity_info info;
+    struct temporal_payloads input;
+    struct temporal_payloads previous_details; /* heartbeat details of the last attempt */
+
+    /* Guarded by worker->mu. */
+    enum temporal_activity_cancel_reason cancel_reason;
+    struct temporal_payloads pending_details; /* latest heartbeat details not yet sent */
+    bool heartbeat_pending;
+    bool heartbeat_in_flight;
+    int64_t last_heartbeat_sent_ms; /* monotonic; 0 = never */
+    int64_t heartbeat_throttle_ms;
+    struct temporal_payloads last_details; /* latest details, for a failure report */
+    bool has_last_details;
+
+    /* Set by temporal_activity_fail(). */
+    bool failed;
+    char *failure_type;
+    char *failure_message;
+    bool failure_non_retryable;
+    struct temporal_payloads failure_details;
+
+    struct temporal_activity_ctx *next; /* queue or running list */
+};
+
+struct temporal_worker {
+    struct temporal_client *client;
+    struct temporal__rpc_conn *conn;
+    char *namespace_name;
+    char *task_queue;
+    char *identity;
+    char instance_key[37];
+    uint32_t max_concurrent_activities;
+    uint32_t max_activity_pollers;
+    int64_t graceful_shutdown_timeout_ms;
+    char *deployment_name;
+    char *build_id;
+    bool use_versioning;
+    enum temporal_versioning_behavior default_versioning_behavior;
+
+    struct temporal__activity_reg *activities;
+    size_t activity_count;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* any state change: stop, slot freed, task queued, task done */
+    bool running;
+    bool stopping;
+    bool pollers_done;
+    bool poll_complete_on_shutdown; /* namespace capability */
+    bool include_heartbeat_on_failure; /* server capability */
+    int fatal_code;
+    struct temporal_error fatal;
+
+    uint32_t active_pollers;
+    uint32_t free_slots;
+    uint32_t executors;      /* started */
+    uint32_t idle_executors; /* waiting for a task */
+    struct temporal_activity_ctx *queue_head, *queue_tail; /* polled, not yet started */
+    struct temporal_activity_ctx *running_list;            /* being executed */
+    pthread_t *poller_threads;
+    struct temporal__rpc_cancel *poll_cancels; /* one per poller */
+    pthread_t *executor_threads;
+    pthread_t flusher_thread;
+};
+
+/** Fills the deployment options message of |w| (NULL if the worker has none). */
+Temporal__Api__Deployment__V1__WorkerDeploymentOptions *
+temporal__worker_deployment(const struct temporal_worker *w,
+                            Temporal__Api__Deployment__V1__WorkerDeploymentOptions *storage);
+
+/** Builds a context for a polled task (takes ownership of |task|); NULL on OOM. */
+struct temporal_activity_ctx *temporal__activity_ctx_new(struct temporal_worker *w,
+                                                         temporal__activity_task *task);
+void temporal__activity_ctx_free(struct temporal_activity_ctx *ctx);
+
+/** Runs the activity of |ctx| and reports its outcome to the server.  Called without |mu|. */
+void temporal__activity_execute(struct temporal_activity_ctx *ctx);
+
+/**
+ * Sends |ctx|'s pending heartbeat if one is due.  Called with |mu| held; may drop and
+ * re-take it around the RPC.  Returns the monotonic time the next one is due, or 0.
+ */
+int64_t temporal__activity_flush_heartbeat(struct temporal_activity_ctx *ctx, bool force);
+
+#endif /* TEMPORAL_WORKER_INT_H */
