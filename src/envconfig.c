@@ -573,7 +573,7 @@ done:
 /* Applies the TLS path/data variables of one item, with sdk-core's conflict rules. */
 static int env_tls_item(const struct temporal_config_load_options *o,
                         struct temporal_config_source *src, const char *var_stem,
-                        const char *item_words, struct temporal_error *err)
+                        const char *item_words, const char *origin, struct temporal_error *err)
 {
     char path_var[96], data_var[96];
     snprintf(path_var, sizeof(path_var), "TEMPORAL_TLS_%s_PATH", var_stem);
@@ -587,15 +587,13 @@ static int env_tls_item(const struct temporal_config_load_options *o,
     if (data != NULL && src->path != NULL)
         return temporal__fail(err, TEMPORAL_ECONFIG, -1,
                               "Cannot specify %s data via %s when %s path is already specified "
-                              "(by the config file): use %s instead, or remove the path from "
-                              "the file",
-                              item_words, data_var, item_words, path_var);
+                              "(by %s): use %s instead, or remove the path from the file",
+                              item_words, data_var, item_words, origin, path_var);
     if (path != NULL && src->data != NULL)
         return temporal__fail(err, TEMPORAL_ECONFIG, -1,
                               "Cannot specify %s path via %s when %s data is already specified "
-                              "(by the config file): use %s instead, or remove the data from "
-                              "the file",
-                              item_words, path_var, item_words, data_var);
+                              "(by %s): use %s instead, or remove the data from the file",
+                              item_words, path_var, item_words, origin, data_var);
     int rc = 0;
     if (path != NULL)
         rc = source_set_path(src, path);
@@ -604,8 +602,10 @@ static int env_tls_item(const struct temporal_config_load_options *o,
     return rc ? oom(err) : 0;
 }
 
+/* |origin| names where the profile came from ("profile 'x' in <file>"), for messages. */
 static int apply_env(const struct temporal_config_load_options *o,
-                     struct temporal_config_profile *p, struct temporal_error *err)
+                     struct temporal_config_profile *p, const char *origin,
+                     struct temporal_error *err)
 {
     const char *v;
     if ((v = env_get(o, "TEMPORAL_ADDRESS")) != NULL && set_string(&p->address, v) != 0)
@@ -634,9 +634,10 @@ static int apply_env(const struct temporal_config_load_options *o,
     if ((v = env_get(o, "TEMPORAL_TLS")) != NULL && parse_env_bool(v, &b) == 0)
         p->tls.disabled = b ? TEMPORAL_CONFIG_FALSE : TEMPORAL_CONFIG_TRUE;
     int rc;
-    if ((rc = env_tls_item(o, &p->tls.client_cert, "CLIENT_CERT", "cert", err)) != 0 ||
-        (rc = env_tls_item(o, &p->tls.client_key, "CLIENT_KEY", "key", err)) != 0 ||
-        (rc = env_tls_item(o, &p->tls.server_ca_cert, "SERVER_CA_CERT", "server CA cert", err)) != 0)
+    if ((rc = env_tls_item(o, &p->tls.client_cert, "CLIENT_CERT", "cert", origin, err)) != 0 ||
+        (rc = env_tls_item(o, &p->tls.client_key, "CLIENT_KEY", "key", origin, err)) != 0 ||
+        (rc = env_tls_item(o, &p->tls.server_ca_cert, "SERVER_CA_CERT", "server CA cert", origin,
+                           err)) != 0)
         return rc;
     if ((v = env_get(o, "TEMPORAL_TLS_SERVER_NAME")) != NULL && set_string(&p->tls.server_name, v) != 0)
         return oom(err);
@@ -690,7 +691,7 @@ int temporal_config_load_profile(const struct temporal_config_load_options *user
                               "Invalid configuration: Cannot disable both file and environment "
                               "loading: enable at least one");
     if (o.disable_file) {
-        int rc = apply_env(&o, out, err);
+        int rc = apply_env(&o, out, "the environment", err);
         if (rc != 0)
             temporal_config_profile_cleanup(out);
         return rc;
@@ -751,10 +752,12 @@ int temporal_config_load_profile(const struct temporal_config_load_options *user
                                 "Profile '%s' not found in %s (profiles there: %s)", name, file,
                                 names);
     }
+    char origin[700];
+    snprintf(origin, sizeof(origin), "profile '%s' in %s", name, file ? file : "no file");
     free(owned_text);
     free(owned_path);
     if (rc == 0 && !o.disable_env)
-        rc = apply_env(&o, out, err);
+        rc = apply_env(&o, out, origin, err);
     if (rc != 0)
         temporal_config_profile_cleanup(out);
     return rc;

@@ -1381,9 +1381,9 @@ static int parse_value(struct parser *p, int depth, struct temporal__toml_value 
         } else {
             rc = fail_bare_word(p);
         }
-    } else if (is_digit(c) && (digits_at(s, avail, 4) && avail > 4 && s[4] == '-')) {
-        rc = parse_datetime(p, v);
-    } else if (is_digit(c) && (digits_at(s, avail, 2) && avail > 2 && s[2] == ':')) {
+    } else if ((digits_at(s, avail, 4) && avail > 4 && s[4] == '-') ||
+               (digits_at(s, avail, 2) && avail > 2 && s[2] == ':')) {
+        /* YYYY- starts a date (or date-time), HH: a local time. */
         rc = parse_datetime(p, v);
     } else if (is_digit(c) || c == '+' || c == '-' || c == 'i' || c == 'n') {
         size_t n = 0;

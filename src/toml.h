@@ -24,7 +24,7 @@
  * The deepest nesting accepted.  The root table is at level 0 and every value is one level
  * below the table or array holding it, tables made by headers and dotted keys included:
  * in "a = [[1]]" the 1 is at level 3, and "[a.b.c]" puts table c at level 3.  A document
- * with a value below this level fails with TEMPORAL_EINVAL, so hostile input cannot
+ * with a value deeper than this fails with TEMPORAL_EINVAL, so hostile input cannot
  * exhaust the stack.
  */
 #define TEMPORAL__TOML_MAX_DEPTH 128

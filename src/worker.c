@@ -14,6 +14,10 @@
 #define WS(name) TEMPORAL__WORKFLOW_SERVICE(name)
 #define DEFAULT_MAX_CONCURRENT_ACTIVITIES 100
 #define DEFAULT_MAX_ACTIVITY_POLLERS 5
+#define DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS 100
+#define DEFAULT_MAX_WORKFLOW_POLLERS 5
+#define DEFAULT_MAX_CACHED_WORKFLOWS 1000
+#define DEFAULT_STICKY_TIMEOUT_MS 10000
 /* Non-retryable poll errors are tolerated this long (proxies answer oddly at times). */
 #define POLL_FATAL_GRACE_MS 60000
 #define POLL_FATAL_PAUSE_MS 1000
@@ -76,6 +80,10 @@ int temporal_worker_new(struct temporal_worker **out, struct temporal_client *cl
         return temporal__fail(err, TEMPORAL_EINVAL, -1,
                               "worker option 'task_queue' is required: the task queue the "
                               "worker polls");
+    if (o.max_cached_workflows < -1)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1,
+                              "worker option 'max_cached_workflows' must be >= 0 (or -1 for "
+                              "the default)");
     if (o.graceful_shutdown_timeout_ms < 0)
         return temporal__fail(err, TEMPORAL_EINVAL, -1,
                               "worker option 'graceful_shutdown_timeout_ms' must be >= 0");
@@ -108,8 +116,25 @@ int temporal_worker_new(struct temporal_worker **out, struct temporal_client *cl
     w->max_activity_pollers = o.max_activity_pollers ? o.max_activity_pollers
                                                      : DEFAULT_MAX_ACTIVITY_POLLERS;
     w->graceful_shutdown_timeout_ms = o.graceful_shutdown_timeout_ms;
+    w->max_concurrent_workflow_tasks = o.max_concurrent_workflow_tasks
+                                           ? o.max_concurrent_workflow_tasks
+                                           : DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS;
+    w->max_workflow_pollers = o.max_workflow_pollers ? o.max_workflow_pollers
+                                                     : DEFAULT_MAX_WORKFLOW_POLLERS;
+    w->max_cached_workflows = o.max_cached_workflows >= 0 ? (uint32_t)o.max_cached_workflows
+                                                          : DEFAULT_MAX_CACHED_WORKFLOWS;
+    w->sticky_timeout_ms = o.sticky_schedule_to_start_timeout_ms > 0
+                               ? o.sticky_schedule_to_start_timeout_ms
+                               : DEFAULT_STICKY_TIMEOUT_MS;
+    w->log_fn = o.log_fn;
+    w->log_user_data = o.log_user_data;
     w->include_heartbeat_on_failure = temporal__client_info(client)->activity_failure_include_heartbeat;
     temporal__uuid4(w->instance_key);
+    /* The sticky queue: unique to this worker instance. */
+    size_t sticky_len = strlen(w->identity ? w->identity : "") + 40;
+    w->sticky_queue = malloc(sticky_len);
+    if (w->sticky_queue != NULL)
+        snprintf(w->sticky_queue, sticky_len, "%s-%s", w->identity ? w->identity : "", w->instance_key);
     pthread_mutex_init(&w->mu, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -117,6 +142,7 @@ int temporal_worker_new(struct temporal_worker **out, struct temporal_client *cl
     pthread_cond_init(&w->cv, &attr);
     pthread_condattr_destroy(&attr);
     if (w->namespace_name == NULL || w->task_queue == NULL || w->identity == NULL ||
+        w->sticky_queue == NULL ||
         (d->deployment_name && d->deployment_name[0] && w->deployment_name == NULL) ||
         (d->build_id && d->build_id[0] && w->build_id == NULL)) {
         temporal_worker_free(w);
@@ -148,6 +174,31 @@ int temporal_worker_register_activity(struct temporal_worker *w, const char *nam
     return 0;
 }
 
+int temporal_worker_register_workflow(struct temporal_worker *w, const char *name,
+                                      temporal_workflow_fn fn,
+                                      enum temporal_versioning_behavior behavior, void *user_data)
+{
+    if (w == NULL || temporal__empty(name) || fn == NULL || w->running)
+        return TEMPORAL_EINVAL;
+    if (behavior != TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED && !w->use_versioning)
+        return TEMPORAL_EINVAL; /* the server rejects a behaviour from an unversioned worker */
+    for (size_t i = 0; i < w->workflow_count; i++)
+        if (strcmp(w->workflows[i].name, name) == 0)
+            return TEMPORAL_EALREADY_EXISTS;
+    struct temporal__wf_def *d = realloc(w->workflows, (w->workflow_count + 1) * sizeof(*d));
+    if (d == NULL)
+        return TEMPORAL_ENOMEM;
+    w->workflows = d;
+    d[w->workflow_count].name = temporal__strdup(name);
+    if (d[w->workflow_count].name == NULL)
+        return TEMPORAL_ENOMEM;
+    d[w->workflow_count].fn = fn;
+    d[w->workflow_count].versioning_behavior = behavior;
+    d[w->workflow_count].user_data = user_data;
+    w->workflow_count++;
+    return 0;
+}
+
 void temporal_worker_free(struct temporal_worker *w)
 {
     if (w == NULL)
@@ -155,6 +206,10 @@ void temporal_worker_free(struct temporal_worker *w)
     for (size_t i = 0; i < w->activity_count; i++)
         free(w->activities[i].name);
     free(w->activities);
+    for (size_t i = 0; i < w->workflow_count; i++)
+        free(w->workflows[i].name);
+    free(w->workflows);
+    free(w->sticky_queue);
     free(w->namespace_name);
     free(w->task_queue);
     free(w->identity);
@@ -235,11 +290,6 @@ static void enqueue_task(struct temporal_worker *w, struct temporal_activity_ctx
 
 /* Pollers ------------------------------------------------------------------------------------- */
 
-struct poller_arg {
-    struct temporal_worker *w;
-    struct temporal__rpc_cancel *cancel;
-};
-
 static int poll_activity_task(struct temporal_worker *w, struct temporal__rpc_cancel *cancel,
                               temporal__activity_task **task, struct temporal_error *err)
 {
@@ -260,9 +310,33 @@ static int poll_activity_task(struct temporal_worker *w, struct temporal__rpc_ca
                               (ProtobufCMessage **)task, &co, err);
 }
 
+void temporal__worker_poll_error(struct temporal_worker *w, int rc, const struct temporal_error *err,
+                                 int64_t *since)
+{
+    /* Retryable errors were retried inside the call; this one was not. */
+    int64_t now = temporal__now_monotonic_ms();
+    if (*since == 0) {
+        *since = now;
+        pthread_mutex_unlock(&w->mu);
+        temporal__worker_log(w, TEMPORAL_LOG_WARN, "polling task queue '%s' failed: %s",
+                             w->task_queue, err->message);
+        pthread_mutex_lock(&w->mu);
+    }
+    if (now - *since >= POLL_FATAL_GRACE_MS) {
+        if (w->fatal_code == 0) {
+            w->fatal_code = rc;
+            w->fatal = *err;
+        }
+        w->stopping = true;
+        pthread_cond_broadcast(&w->cv);
+    } else {
+        wait_ms(w, POLL_FATAL_PAUSE_MS);
+    }
+}
+
 static void *poller_main(void *arg)
 {
-    struct poller_arg *pa = arg;
+    struct temporal__poller_arg *pa = arg;
     struct temporal_worker *w = pa->w;
     int64_t fatal_since = 0;
     for (;;) {
@@ -297,22 +371,8 @@ static void *poller_main(void *arg)
         }
         w->free_slots++;
         pthread_cond_broadcast(&w->cv);
-        if (rc != 0 && rc != TEMPORAL_ECANCELED && !w->stopping) {
-            /* Retryable errors were retried inside the call; this one was not. */
-            int64_t now = temporal__now_monotonic_ms();
-            if (fatal_since == 0)
-                fatal_since = now;
-            if (now - fatal_since >= POLL_FATAL_GRACE_MS) {
-                if (w->fatal_code == 0) {
-                    w->fatal_code = rc;
-                    w->fatal = err;
-                }
-                w->stopping = true;
-                pthread_cond_broadcast(&w->cv);
-            } else {
-                wait_ms(w, POLL_FATAL_PAUSE_MS);
-            }
-        }
+        if (rc != 0 && rc != TEMPORAL_ECANCELED && !w->stopping)
+            temporal__worker_poll_error(w, rc, &err, &fatal_since);
         pthread_mutex_unlock(&w->mu);
     }
     pthread_mutex_lock(&w->mu);
@@ -385,9 +445,12 @@ static int describe_namespace(struct temporal_worker *w, struct temporal_error *
 /* Tells the server this worker is going away (best effort: errors are ignored). */
 static void shutdown_worker_rpc(struct temporal_worker *w)
 {
-    Temporal__Api__Enums__V1__TaskQueueType types[] = {
-        TEMPORAL__API__ENUMS__V1__TASK_QUEUE_TYPE__TASK_QUEUE_TYPE_ACTIVITY
-    };
+    Temporal__Api__Enums__V1__TaskQueueType types[2];
+    size_t ntypes = 0;
+    if (w->workflow_count > 0)
+        types[ntypes++] = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_TYPE__TASK_QUEUE_TYPE_WORKFLOW;
+    if (w->activity_count > 0)
+        types[ntypes++] = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_TYPE__TASK_QUEUE_TYPE_ACTIVITY;
     Temporal__Api__Workflowservice__V1__ShutdownWorkerRequest req =
         TEMPORAL__API__WORKFLOWSERVICE__V1__SHUTDOWN_WORKER_REQUEST__INIT;
     req.namespace_ = w->namespace_name;
@@ -395,8 +458,11 @@ static void shutdown_worker_rpc(struct temporal_worker *w)
     req.reason = (char *)"graceful shutdown";
     req.worker_instance_key = w->instance_key;
     req.task_queue = w->task_queue;
-    req.n_task_queue_types = 1;
+    req.n_task_queue_types = ntypes;
     req.task_queue_types = types;
+    /* Frees the sticky queue: its pending tasks move to the normal queue at once. */
+    if (w->workflow_count > 0 && w->max_cached_workflows > 0)
+        req.sticky_task_queue = w->sticky_queue;
     ProtobufCMessage *resp = NULL;
     struct temporal_error err;
     struct temporal__rpc_call_options co = { .timeout_ms = 5000 };
@@ -409,7 +475,7 @@ static void shutdown_worker_rpc(struct temporal_worker *w)
 
 static void cancel_polls(struct temporal_worker *w)
 {
-    for (uint32_t i = 0; i < w->max_activity_pollers; i++)
+    for (uint32_t i = 0; i < w->poller_count; i++)
         temporal__rpc_cancel_trigger(&w->poll_cancels[i]);
 }
 
@@ -417,6 +483,10 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
 {
     if (w == NULL)
         return temporal__fail(err, TEMPORAL_EINVAL, -1, "temporal_worker_run needs a worker");
+    if (w->activity_count == 0 && w->workflow_count == 0)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1,
+                              "the worker has nothing to run: register workflows or activities "
+                              "before temporal_worker_run");
     pthread_mutex_lock(&w->mu);
     if (w->running) {
         pthread_mutex_unlock(&w->mu);
@@ -430,14 +500,23 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
         w->running = false;
         return rc;
     }
-    uint32_t npollers = w->activity_count > 0 ? w->max_activity_pollers : 0;
+    uint32_t activity_pollers = w->activity_count > 0 ? w->max_activity_pollers : 0;
+    uint32_t workflow_pollers = w->workflow_count > 0 ? w->max_workflow_pollers : 0;
+    /* With a cache, some pollers take the sticky queue (at least one of each kind). */
+    uint32_t sticky_pollers = w->max_cached_workflows > 0 && workflow_pollers > 0
+                                  ? (workflow_pollers > 1 ? workflow_pollers / 2 : 1)
+                                  : 0;
+    if (workflow_pollers == 1 && sticky_pollers == 1)
+        workflow_pollers = 2;
+    w->poller_count = activity_pollers + workflow_pollers;
     w->free_slots = w->max_concurrent_activities;
+    w->wf_free_slots = w->max_concurrent_workflow_tasks;
     w->pollers_done = false;
     w->fatal_code = 0;
-    w->poller_threads = calloc(w->max_activity_pollers, sizeof(pthread_t));
-    w->poll_cancels = calloc(w->max_activity_pollers, sizeof(*w->poll_cancels));
+    w->poller_threads = calloc(w->poller_count, sizeof(pthread_t));
+    w->poll_cancels = calloc(w->poller_count, sizeof(*w->poll_cancels));
     w->executor_threads = calloc(w->max_concurrent_activities, sizeof(pthread_t));
-    struct poller_arg *args = calloc(w->max_activity_pollers, sizeof(*args));
+    struct temporal__poller_arg *args = calloc(w->poller_count, sizeof(*args));
     if (!w->poller_threads || !w->poll_cancels || !w->executor_threads || !args) {
         free(w->poller_threads);
         free(w->poll_cancels);
@@ -447,16 +526,19 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
         return temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory starting the worker");
     }
     uint32_t started = 0;
-    for (uint32_t i = 0; i < w->max_activity_pollers; i++)
+    for (uint32_t i = 0; i < w->poller_count; i++)
         temporal__rpc_cancel_init(&w->poll_cancels[i]);
     pthread_create(&w->flusher_thread, NULL, flusher_main, w);
-    for (uint32_t i = 0; i < npollers; i++) {
+    for (uint32_t i = 0; i < w->poller_count; i++) {
+        bool workflow = i >= activity_pollers;
         args[i].w = w;
         args[i].cancel = &w->poll_cancels[i];
+        args[i].sticky = workflow && (i - activity_pollers) < sticky_pollers;
         pthread_mutex_lock(&w->mu);
         w->active_pollers++;
         pthread_mutex_unlock(&w->mu);
-        if (pthread_create(&w->poller_threads[i], NULL, poller_main, &args[i]) == 0) {
+        if (pthread_create(&w->poller_threads[started], NULL,
+                           workflow ? temporal__wf_poller_main : poller_main, &args[i]) == 0) {
             started++;
         } else {
             pthread_mutex_lock(&w->mu);
@@ -525,8 +607,9 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->flusher_thread, NULL);
 
-    for (uint32_t i = 0; i < w->max_activity_pollers; i++)
+    for (uint32_t i = 0; i < w->poller_count; i++)
         temporal__rpc_cancel_destroy(&w->poll_cancels[i]);
+    temporal__wf_cache_clear(w);
     free(w->poller_threads);
     free(w->poll_cancels);
     free(w->executor_threads);

@@ -7,7 +7,9 @@
  *   - activity pollers (max_activity_pollers): reserve a slot, long-poll, hand a task over;
  *   - activity executors (up to max_concurrent_activities, started on demand): run the
  *     user's function and report the outcome;
- *   - one heartbeat flusher: sends throttled heartbeats when their interval ends.
+ *   - one heartbeat flusher: sends throttled heartbeats when their interval ends;
+ *   - workflow pollers (max_workflow_pollers, normal and sticky queue): reserve a workflow
+ *     task slot, long-poll, and process the task on the same thread (wf_worker.c).
  * One mutex (|mu|) guards the worker's shared state; RPCs are never made while holding it.
  */
 #ifndef TEMPORAL_WORKER_INT_H
@@ -17,6 +19,7 @@
 
 #include "proto.h"
 #include "rpc.h"
+#include "wf_engine.h"
 
 typedef Temporal__Api__Workflowservice__V1__PollActivityTaskQueueResponse temporal__activity_task;
 
@@ -54,6 +57,15 @@ struct temporal_activity_ctx {
     struct temporal_activity_ctx *next; /* queue or running list */
 };
 
+/* What a poller thread polls. */
+struct temporal__poller_arg {
+    struct temporal_worker *w;
+    struct temporal__rpc_cancel *cancel;
+    bool sticky; /* workflow pollers: the sticky queue instead of the normal one */
+};
+
+struct temporal__wf_cache_entry;
+
 struct temporal_worker {
     struct temporal_client *client;
     struct temporal__rpc_conn *conn;
@@ -71,6 +83,15 @@ struct temporal_worker {
 
     struct temporal__activity_reg *activities;
     size_t activity_count;
+    struct temporal__wf_def *workflows;
+    size_t workflow_count;
+    uint32_t max_concurrent_workflow_tasks;
+    uint32_t max_workflow_pollers;
+    uint32_t max_cached_workflows;
+    int64_t sticky_timeout_ms;
+    char *sticky_queue;
+    temporal_log_fn log_fn;
+    void *log_user_data;
 
     pthread_mutex_t mu;
     pthread_cond_t cv; /* any state change: stop, slot freed, task queued, task done */
@@ -83,13 +104,17 @@ struct temporal_worker {
     struct temporal_error fatal;
 
     uint32_t active_pollers;
-    uint32_t free_slots;
+    uint32_t free_slots;    /* activity slots */
+    uint32_t wf_free_slots; /* workflow task slots */
+    struct temporal__wf_cache_entry *cache_head, *cache_tail; /* MRU first; guarded by mu */
+    size_t cache_count;
     uint32_t executors;      /* started */
     uint32_t idle_executors; /* waiting for a task */
     struct temporal_activity_ctx *queue_head, *queue_tail; /* polled, not yet started */
     struct temporal_activity_ctx *running_list;            /* being executed */
     pthread_t *poller_threads;
     struct temporal__rpc_cancel *poll_cancels; /* one per poller */
+    uint32_t poller_count;
     pthread_t *executor_threads;
     pthread_t flusher_thread;
 };
@@ -112,5 +137,22 @@ void temporal__activity_execute(struct temporal_activity_ctx *ctx);
  * re-take it around the RPC.  Returns the monotonic time the next one is due, or 0.
  */
 int64_t temporal__activity_flush_heartbeat(struct temporal_activity_ctx *ctx, bool force);
+
+/** Logs through the worker's log function (if any). */
+void temporal__worker_log(struct temporal_worker *w, enum temporal_log_level level,
+                          const char *fmt, ...) TEMPORAL__PRINTF(3, 4);
+
+/**
+ * Handles a poll that failed with a non-retryable error (mu held): pauses, and after the
+ * grace period stops the worker with that error.  |*since| tracks when the streak began.
+ */
+void temporal__worker_poll_error(struct temporal_worker *w, int rc, const struct temporal_error *err,
+                                 int64_t *since);
+
+/** Workflow poller thread (wf_worker.c); |arg| is a struct temporal__poller_arg. */
+void *temporal__wf_poller_main(void *arg);
+
+/** Evicts every cached run (at shutdown; no task may be running). */
+void temporal__wf_cache_clear(struct temporal_worker *w);
 
 #endif /* TEMPORAL_WORKER_INT_H */

@@ -25,6 +25,22 @@
 
 TEMPORAL_EXTERN_C_BEGIN
 
+/** Severity of a log line. */
+enum temporal_log_level {
+    TEMPORAL_LOG_DEBUG = 0,
+    TEMPORAL_LOG_INFO = 1,
+    TEMPORAL_LOG_WARN = 2,
+    TEMPORAL_LOG_ERROR = 3,
+};
+
+/**
+ * Receives log lines from the library (the library itself is silent unless given one).
+ * |message| is borrowed for the call and never contains a secret.  May be called from any
+ * worker thread, concurrently: the function must be thread-safe.
+ */
+typedef void (*temporal_log_fn)(void *user_data, enum temporal_log_level level,
+                                const char *message);
+
 /**
  * Frees memory that a temporal-c function handed to the caller and documented as
  * "free with temporal_free()" (for example the run id returned by

@@ -48,7 +48,9 @@ TEMPORAL_EXTERN_C_BEGIN
     X(EQUERY_FAILED, -206, "query failed")                                                 \
     X(ENAMESPACE_NOT_FOUND, -207, "namespace not found")                                   \
     X(EPAYLOAD_ENCODING, -208, "payload has an unexpected encoding")                      \
-    X(EACTIVITY_FAILED, -209, "activity failed")
+    X(EACTIVITY_FAILED, -209, "activity failed")                                           \
+    X(ECONTINUED_AS_NEW, -210, "workflow continued as a new run")                          \
+    X(ENONDETERMINISM, -211, "workflow code does not match its history (non-determinism)")
 
 /** Error codes.  Values are stable. */
 enum temporal_errno {

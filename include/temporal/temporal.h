@@ -11,6 +11,7 @@
 #include "client.h"
 #include "envconfig.h"
 #include "activity.h"
+#include "workflow.h"
 #include "worker.h"
 
 #endif /* TEMPORAL_TEMPORAL_H */

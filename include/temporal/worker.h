@@ -1,6 +1,6 @@
 /*
- * temporal-c: the worker, which polls a task queue and runs the registered activities
- * (workflow support is being added; see docs/ARCHITECTURE.md).
+ * temporal-c: the worker, which polls a task queue and runs the registered workflows and
+ * activities.
  *
  * Lifecycle: temporal_worker_new() on a connected client, register activities, then
  * temporal_worker_run() on a thread of your choice: it polls until temporal_worker_stop()
@@ -23,6 +23,7 @@
 #include "client.h"
 #include "common.h"
 #include "error.h"
+#include "workflow.h"
 
 TEMPORAL_EXTERN_C_BEGIN
 
@@ -65,9 +66,24 @@ struct temporal_worker_options {
     int64_t graceful_shutdown_timeout_ms;
     /** Versioning; all zero means an unversioned worker. */
     struct temporal_deployment_options deployment;
+    /** Workflow tasks processed at once.  Default 100. */
+    uint32_t max_concurrent_workflow_tasks;
+    /** Concurrent workflow task polls, normal and sticky queue together (SimpleMaximum).  Default 5. */
+    uint32_t max_workflow_pollers;
+    /**
+     * Workflow runs kept in memory between tasks (LRU), so that the next task needs no
+     * replay; 0 turns the cache (and sticky execution) off.  Default (-1): 1000.
+     */
+    int32_t max_cached_workflows;
+    /** How long a cached run's next task waits for this worker before going to any worker.  Default 10000. */
+    int64_t sticky_schedule_to_start_timeout_ms;
+    /** Optional.  Where the worker's log lines go (workflow logs, task failures); default: nowhere. */
+    temporal_log_fn log_fn;
+    void *log_user_data;
 };
 
-#define TEMPORAL_WORKER_OPTIONS_INIT { .self_size = sizeof(struct temporal_worker_options) }
+#define TEMPORAL_WORKER_OPTIONS_INIT                                                          \
+    { .self_size = sizeof(struct temporal_worker_options), .max_cached_workflows = -1 }
 
 /**
  * Creates a worker on |client| (which must outlive the worker).  |out| receives it; free
@@ -88,6 +104,19 @@ TEMPORAL_API int temporal_worker_new(struct temporal_worker **out, struct tempor
  */
 TEMPORAL_API int temporal_worker_register_activity(struct temporal_worker *w, const char *name,
                                                    temporal_activity_fn fn, void *user_data);
+
+/**
+ * Registers workflow type |name| (copied) implemented by |fn|; |user_data| is available to
+ * it through temporal_workflow_user_data().  |behavior| is the type's versioning behaviour
+ * (UNSPECIFIED takes the deployment's default; PINNED or AUTO_UPGRADE need a versioned
+ * worker).  Call before temporal_worker_run().
+ * Returns 0, TEMPORAL_EINVAL, TEMPORAL_EALREADY_EXISTS, or TEMPORAL_ENOMEM.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_worker_register_workflow(struct temporal_worker *w, const char *name,
+                                                   temporal_workflow_fn fn,
+                                                   enum temporal_versioning_behavior behavior,
+                                                   void *user_data);
 
 /**
  * Runs the worker on the calling thread until it is stopped and fully shut down.

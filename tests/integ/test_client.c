@@ -110,7 +110,7 @@ static void signal_seen_by_cli(void **state)
     TS_OK(temporal_client_signal_workflow(c, id, run, "poke", &args, &err), err);
     temporal_payloads_cleanup(&args);
 
-    char out[65536];
+    static char out[65536]; /* static: large frames confuse valgrind (see tests/CMakeLists.txt) */
     assert_int_equal(ts_cli(out, sizeof(out), "workflow show -w %s -r %s -o json", id, run), 0);
     assert_non_null(strstr(out, "EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED"));
     assert_non_null(strstr(out, "\"signalName\": \"poke\""));

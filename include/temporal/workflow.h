@@ -1,0 +1,249 @@
+/*
+ * temporal-c: workflows written in C.
+ *
+ * A workflow is a C function registered on a worker under a type name.  It runs inside the
+ * worker on a coroutine, and must be deterministic: given the same history it must issue
+ * the same commands in the same order, because the worker rebuilds its state by running it
+ * again from the start (replay) whenever the state is not cached.  So workflow code talks to
+ * the world only through this header: activities, timers, signals, time and randomness all
+ * come from here.  It must not read the clock, sleep, do I/O, use threads or global mutable
+ * state.
+ *
+ * Blocking calls (executing an activity, sleeping, waiting for a condition, joining a
+ * branch) suspend only the calling coroutine; other branches of the same workflow run
+ * meanwhile.  Everything of one workflow run happens on one thread, one coroutine at a
+ * time, so branches need no locks.
+ *
+ *     static int greet(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+ *                      struct temporal_payloads *out)
+ *     {
+ *         struct temporal_activity_options o = TEMPORAL_ACTIVITY_OPTIONS_INIT;
+ *         o.start_to_close_timeout_ms = 10000;
+ *         return temporal_workflow_execute_activity(ctx, "hello_activity", in, &o, out);
+ *     }
+ */
+#ifndef TEMPORAL_WORKFLOW_H
+#define TEMPORAL_WORKFLOW_H
+
+#include "common.h"
+#include "error.h"
+#include "payload.h"
+
+TEMPORAL_EXTERN_C_BEGIN
+
+/** The workflow run, as seen from workflow code.  Opaque; valid during the workflow call. */
+struct temporal_workflow_ctx;
+
+/**
+ * A workflow implementation.  Append the result to |out| and return 0 to complete the
+ * workflow.  Return the value of temporal_workflow_fail() to fail it, TEMPORAL_ECANCELED
+ * (after a cancellation request) to report it cancelled, or the value of
+ * temporal_workflow_continue_as_new() to continue as a new run.  Any other non-zero value
+ * fails the workflow with an ApplicationFailure of type "TemporalCError".
+ */
+typedef int (*temporal_workflow_fn)(struct temporal_workflow_ctx *ctx,
+                                    const struct temporal_payloads *in,
+                                    struct temporal_payloads *out);
+
+/** Retry policy of an activity.  Zero fields take the server's defaults. */
+struct temporal_retry_policy {
+    int64_t initial_interval_ms;
+    double backoff_coefficient;
+    int64_t maximum_interval_ms;
+    /** 0 = unlimited. */
+    int32_t maximum_attempts;
+    /** Failure types that are not retried (borrowed for the call). */
+    const char *const *non_retryable_error_types;
+    size_t non_retryable_error_types_count;
+};
+
+/** Options of temporal_workflow_execute_activity().  Start from TEMPORAL_ACTIVITY_OPTIONS_INIT. */
+struct temporal_activity_options {
+    size_t self_size;
+    /** Task queue of the activity.  Default: the workflow's task queue.  Borrowed. */
+    const char *task_queue;
+    /** At least one of schedule_to_close and start_to_close is required. */
+    int64_t schedule_to_close_timeout_ms;
+    int64_t schedule_to_start_timeout_ms;
+    int64_t start_to_close_timeout_ms;
+    int64_t heartbeat_timeout_ms;
+    /** Optional retry policy (NULL = server default: retry with backoff, no limit). */
+    const struct temporal_retry_policy *retry_policy;
+};
+
+#define TEMPORAL_ACTIVITY_OPTIONS_INIT { .self_size = sizeof(struct temporal_activity_options) }
+
+/** Facts about the run.  Strings are borrowed from the context. */
+struct temporal_workflow_info {
+    const char *workflow_id;
+    const char *run_id;
+    const char *workflow_type;
+    const char *task_queue;
+    const char *namespace_name;
+    /** Attempt of this run under the workflow's retry policy (1 = first). */
+    int32_t attempt;
+    /** Run id of the run that continued as this one, or "". */
+    const char *continued_run_id;
+    /** When the run started, Unix epoch milliseconds. */
+    int64_t start_time_ms;
+    /** Number of history events so far (as of the current workflow task). */
+    int64_t history_length;
+};
+
+/** Returns facts about the run (borrowed from |ctx|).  Since: 0.1 */
+TEMPORAL_API const struct temporal_workflow_info *
+temporal_workflow_info(const struct temporal_workflow_ctx *ctx);
+
+/** The |user_data| given when the workflow type was registered.  Since: 0.1 */
+TEMPORAL_API void *temporal_workflow_user_data(const struct temporal_workflow_ctx *ctx);
+
+/**
+ * Executes activity |activity_type| with |input| (may be NULL) and waits for it.  On
+ * success its result payloads are appended to |out| and 0 is returned.  Otherwise returns
+ * TEMPORAL_EACTIVITY_FAILED (failed, timed out; temporal_workflow_last_error() says how),
+ * TEMPORAL_ECANCELED (the workflow was cancelled), or TEMPORAL_EINVAL (bad options, e.g.
+ * no timeout).  Blocks the calling branch.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_execute_activity(struct temporal_workflow_ctx *ctx,
+                                                    const char *activity_type,
+                                                    const struct temporal_payloads *input,
+                                                    const struct temporal_activity_options *opts,
+                                                    struct temporal_payloads *out);
+
+/**
+ * The failure of the last call of this branch that did not succeed: |code|, |message| (the
+ * failure's message and causes) and |detail| (the ApplicationFailure type, or
+ * "TimeoutFailure", "CanceledFailure").  Borrowed; valid until the next call.
+ * Since: 0.1
+ */
+TEMPORAL_API const struct temporal_error *
+temporal_workflow_last_error(const struct temporal_workflow_ctx *ctx);
+
+/**
+ * Sleeps |ms| milliseconds of workflow time (a durable server-side timer).  Returns 0, or
+ * TEMPORAL_ECANCELED if the workflow is cancelled first.  Blocks the calling branch.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_sleep(struct temporal_workflow_ctx *ctx, int64_t ms);
+
+/** A condition for temporal_workflow_wait_condition(); must only read workflow state. */
+typedef bool (*temporal_workflow_condition_fn)(struct temporal_workflow_ctx *ctx, void *arg);
+
+/**
+ * Blocks the calling branch until |cond|(ctx, arg) is true (checked whenever workflow state
+ * may have changed: a signal, an activity result, another branch).  Returns 0, or
+ * TEMPORAL_ECANCELED if the workflow is cancelled first.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_wait_condition(struct temporal_workflow_ctx *ctx,
+                                                  temporal_workflow_condition_fn cond,
+                                                  void *arg);
+
+/**
+ * Signal handler: runs, in history order, for each signal |name| the workflow receives,
+ * inside the workflow (it may update state that a condition watches; it must not block).
+ */
+typedef void (*temporal_workflow_signal_fn)(struct temporal_workflow_ctx *ctx,
+                                            const struct temporal_payloads *args, void *arg);
+
+/**
+ * Sets the handler of signal |name| (copied).  Signals that arrived before the handler was
+ * set are delivered when it is set.  Returns 0, TEMPORAL_EINVAL or TEMPORAL_ENOMEM.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_on_signal(struct temporal_workflow_ctx *ctx, const char *name,
+                                             temporal_workflow_signal_fn fn, void *arg);
+
+/**
+ * Query handler: answers query |name| from workflow state, appending the answer to
+ * |result|.  It must not change state or block.  Return 0, or non-zero to fail the query
+ * (the client sees TEMPORAL_EQUERY_FAILED).
+ */
+typedef int (*temporal_workflow_query_fn)(struct temporal_workflow_ctx *ctx,
+                                          const struct temporal_payloads *args,
+                                          struct temporal_payloads *result, void *arg);
+
+/**
+ * Sets the handler of query |name| (copied).  Queries are also answered after the workflow
+ * function has returned (a closed workflow can be queried), so the state a handler reads
+ * must not live in the workflow function's stack frame: allocate it with
+ * temporal_workflow_alloc().  Returns 0, TEMPORAL_EINVAL or TEMPORAL_ENOMEM.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_on_query(struct temporal_workflow_ctx *ctx, const char *name,
+                                            temporal_workflow_query_fn fn, void *arg);
+
+/** A branch of a workflow, started by temporal_workflow_spawn().  Opaque. */
+struct temporal_workflow_branch;
+
+/** The body of a branch; its return value is what temporal_workflow_join() returns. */
+typedef int (*temporal_workflow_branch_fn)(struct temporal_workflow_ctx *ctx, void *arg);
+
+/**
+ * Starts |fn|(ctx, arg) as a concurrent branch of the workflow (for example to run several
+ * activities at once).  |*out| receives a handle for temporal_workflow_join(); it stays
+ * valid until the workflow returns.  Returns 0, TEMPORAL_EINVAL or TEMPORAL_ENOMEM.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_spawn(struct temporal_workflow_ctx *ctx,
+                                         temporal_workflow_branch_fn fn, void *arg,
+                                         struct temporal_workflow_branch **out);
+
+/**
+ * Waits until |branch| has returned and returns its value.  Blocks the calling branch.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_join(struct temporal_workflow_ctx *ctx,
+                                        struct temporal_workflow_branch *branch);
+
+/**
+ * Allocates |size| zeroed bytes that live as long as the run (they are freed when the
+ * worker drops the run from memory).  For state that handlers share with the workflow
+ * function.  Returns NULL if out of memory.
+ * Since: 0.1
+ */
+TEMPORAL_API void *temporal_workflow_alloc(struct temporal_workflow_ctx *ctx, size_t size);
+
+/** Workflow time: the time of the current workflow task, Unix epoch ms.  Since: 0.1 */
+TEMPORAL_API int64_t temporal_workflow_now_ms(const struct temporal_workflow_ctx *ctx);
+
+/** A deterministic pseudo-random number (the same on every replay of the run).  Since: 0.1 */
+TEMPORAL_API uint64_t temporal_workflow_random(struct temporal_workflow_ctx *ctx);
+
+/** True while the worker is replaying history (already-recorded steps).  Since: 0.1 */
+TEMPORAL_API bool temporal_workflow_is_replaying(const struct temporal_workflow_ctx *ctx);
+
+/** True once cancellation of the workflow has been requested.  Since: 0.1 */
+TEMPORAL_API bool temporal_workflow_is_cancel_requested(const struct temporal_workflow_ctx *ctx);
+
+/**
+ * Logs |fmt| (printf-style) through the worker's log function with the workflow's ids, but
+ * not while replaying, so each line appears once.
+ * Since: 0.1
+ */
+TEMPORAL_API void temporal_workflow_log(struct temporal_workflow_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/**
+ * Records how the workflow fails: an ApplicationFailure of |type| (NULL = "TemporalCError")
+ * with |message|, |non_retryable| and optional |details| (copied).  Returns
+ * TEMPORAL_EWORKFLOW_FAILED, for `return temporal_workflow_fail(ctx, ...);`.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_fail(struct temporal_workflow_ctx *ctx, const char *type,
+                                        const char *message, bool non_retryable,
+                                        const struct temporal_payloads *details);
+
+/**
+ * Ends this run and starts a new run of the same workflow type on the same task queue with
+ * |input| (copied; may be NULL), so that history does not grow without bound.  Returns
+ * TEMPORAL_ECONTINUED_AS_NEW, for `return temporal_workflow_continue_as_new(ctx, in);`.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_continue_as_new(struct temporal_workflow_ctx *ctx,
+                                                   const struct temporal_payloads *input);
+
+TEMPORAL_EXTERN_C_END
+
+#endif /* TEMPORAL_WORKFLOW_H */

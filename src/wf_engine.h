@@ -1,0 +1,89 @@
+/*
+ * wf_engine: one workflow run, rebuilt from history and driven forward.  Internal.
+ *
+ * A run (struct temporal_workflow_ctx, the context workflow code sees) owns the user's
+ * coroutines and the command state machines.  The worker feeds it history events in order
+ * (temporal__wf_run_apply); at each workflow-task boundary (a WorkflowTaskStarted that was
+ * completed, or the task being processed now) it runs the workflow code until every branch
+ * is blocked.  Commands the code issues are queued; during replay each must match the next
+ * command event in history (sdk-core's FIFO rule) or the task fails as non-deterministic.
+ * The commands of the current (non-replay) task are what the worker sends.
+ *
+ * Threads: a run is used by one thread at a time (the worker serialises tasks of a run).
+ */
+#ifndef TEMPORAL_WF_ENGINE_H
+#define TEMPORAL_WF_ENGINE_H
+
+#include "temporal/worker.h"
+#include "temporal/workflow.h"
+
+#include "proto.h"
+
+typedef Temporal__Api__History__V1__HistoryEvent temporal__pb_event;
+typedef Temporal__Api__Command__V1__Command temporal__pb_command;
+
+/** A registered workflow type. */
+struct temporal__wf_def {
+    char *name;
+    temporal_workflow_fn fn;
+    enum temporal_versioning_behavior versioning_behavior;
+    void *user_data;
+};
+
+/** Where a run's log lines go (the worker's log function, may be NULL). */
+struct temporal__wf_log {
+    temporal_log_fn fn;
+    void *user_data;
+};
+
+/**
+ * Creates a run of |def| for execution |workflow_id|/|run_id| on |task_queue| of
+ * |namespace_name| (all copied).  Returns 0 or TEMPORAL_ENOMEM.
+ */
+int temporal__wf_run_new(struct temporal_workflow_ctx **out, const struct temporal__wf_def *def,
+                         const char *namespace_name, const char *task_queue,
+                         const char *workflow_id, const char *run_id,
+                         const struct temporal__wf_log *log);
+
+/** Tears the run down (unwinding blocked branches first) and frees it.  NULL is a no-op. */
+void temporal__wf_run_free(struct temporal_workflow_ctx *run);
+
+/**
+ * Applies |events| (consecutive, starting at temporal__wf_run_last_event_id() + 1) up to
+ * and including |task_started_event_id|, running workflow code at each task boundary.
+ * Events before |task_started_event_id| are replay.  Returns 0; TEMPORAL_ENONDETERMINISM
+ * (workflow code no longer matches history; |err| says at which event and why);
+ * TEMPORAL_EPROTOCOL (a gap or an event type this worker cannot handle); TEMPORAL_ENOMEM.
+ * After an error the run must be evicted.
+ */
+int temporal__wf_run_apply(struct temporal_workflow_ctx *run, temporal__pb_event *const *events,
+                           size_t count, int64_t task_started_event_id,
+                           struct temporal_error *err);
+
+/** The id of the last event applied (0 before any). */
+int64_t temporal__wf_run_last_event_id(const struct temporal_workflow_ctx *run);
+
+/**
+ * The commands issued by the current task that the server has not seen yet, in order.
+ * |*out| points to an array owned by the run, valid until the next call on the run.
+ * Calling this marks them sent.
+ */
+size_t temporal__wf_run_take_commands(struct temporal_workflow_ctx *run,
+                                      temporal__pb_command ***out);
+
+/** True once the run issued its final command (complete, fail, cancel, continue-as-new). */
+bool temporal__wf_run_finished(const struct temporal_workflow_ctx *run);
+
+/**
+ * Answers query |type| with |args| (a read-only call of the query handler).  On success the
+ * answer is appended to |answer| and 0 returned; otherwise a non-zero code and a message in
+ * |err| (an unknown query type lists the known ones).
+ */
+int temporal__wf_run_query(struct temporal_workflow_ctx *run, const char *type,
+                           const struct temporal_payloads *args, struct temporal_payloads *answer,
+                           struct temporal_error *err);
+
+/** The definition the run executes. */
+const struct temporal__wf_def *temporal__wf_run_def(const struct temporal_workflow_ctx *run);
+
+#endif /* TEMPORAL_WF_ENGINE_H */

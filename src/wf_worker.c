@@ -1,0 +1,612 @@
+/*
+ * wf_worker: the workflow side of the worker: pollers on the normal and sticky queues,
+ * the cache of runs (LRU, max_cached_workflows), history fetching, and the workflow task
+ * completion, failure and query replies.  Threads and locking: worker_int.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_int.h"
+#include "worker_int.h"
+
+#define WS(name) TEMPORAL__WORKFLOW_SERVICE(name)
+#define COMPLETION_TIMEOUT_MS 30000
+
+typedef Temporal__Api__Workflowservice__V1__PollWorkflowTaskQueueResponse wf_task;
+typedef Temporal__Api__Workflowservice__V1__GetWorkflowExecutionHistoryResponse history_page;
+
+void temporal__worker_log(struct temporal_worker *w, enum temporal_log_level level,
+                          const char *fmt, ...)
+{
+    if (w->log_fn == NULL)
+        return;
+    char msg[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    w->log_fn(w->log_user_data, level, msg);
+}
+
+/* History: the events of a task, across pages ----------------------------------------------- */
+
+struct history {
+    temporal__pb_event **events;
+    size_t count, cap;
+    history_page **pages; /* owned responses the events point into */
+    size_t page_count, page_cap;
+};
+
+static void history_free(struct history *h)
+{
+    for (size_t i = 0; i < h->page_count; i++)
+        protobuf_c_message_free_unpacked(&h->pages[i]->base, NULL);
+    free(h->pages);
+    free(h->events);
+    memset(h, 0, sizeof(*h));
+}
+
+static int history_add(struct history *h, const Temporal__Api__History__V1__History *hist)
+{
+    size_t n = hist ? hist->n_events : 0;
+    if (h->count + n > h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 64;
+        while (cap < h->count + n)
+            cap *= 2;
+        temporal__pb_event **e = realloc(h->events, cap * sizeof(*e));
+        if (e == NULL)
+            return TEMPORAL_ENOMEM;
+        h->events = e;
+        h->cap = cap;
+    }
+    for (size_t i = 0; i < n; i++)
+        h->events[h->count++] = hist->events[i];
+    return 0;
+}
+
+/* Fetches pages of |exec|'s history starting at |token| (empty = from event 1). */
+static int history_fetch(struct temporal_worker *w, Temporal__Api__Common__V1__WorkflowExecution *exec,
+                         ProtobufCBinaryData token, struct history *h, struct temporal_error *err)
+{
+    while (true) {
+        Temporal__Api__Workflowservice__V1__GetWorkflowExecutionHistoryRequest req =
+            TEMPORAL__API__WORKFLOWSERVICE__V1__GET_WORKFLOW_EXECUTION_HISTORY_REQUEST__INIT;
+        req.namespace_ = w->namespace_name;
+        req.execution = exec;
+        req.next_page_token = token;
+        history_page *page = NULL;
+        int rc = temporal__rpc_call(w->conn, WS("GetWorkflowExecutionHistory"), &req.base,
+                                    &temporal__api__workflowservice__v1__get_workflow_execution_history_response__descriptor,
+                                    (ProtobufCMessage **)&page, NULL, err);
+        if (rc != 0)
+            return rc;
+        if (h->page_count == h->page_cap) {
+            size_t cap = h->page_cap ? h->page_cap * 2 : 4;
+            history_page **p = realloc(h->pages, cap * sizeof(*p));
+            if (p == NULL) {
+                protobuf_c_message_free_unpacked(&page->base, NULL);
+                return TEMPORAL_ENOMEM;
+            }
+            h->pages = p;
+            h->page_cap = cap;
+        }
+        h->pages[h->page_count++] = page;
+        if ((rc = history_add(h, page->history)) != 0)
+            return rc;
+        if (page->next_page_token.len == 0)
+            return 0;
+        token = page->next_page_token; /* owned by |page|, which we keep */
+    }
+}
+
+/* The run cache ------------------------------------------------------------------------------- */
+
+struct temporal__wf_cache_entry {
+    char *run_id;
+    struct temporal_workflow_ctx *run;
+    bool busy;
+    struct temporal__wf_cache_entry *prev, *next; /* MRU first */
+};
+
+static void cache_unlink(struct temporal_worker *w, struct temporal__wf_cache_entry *e)
+{
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        w->cache_head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        w->cache_tail = e->prev;
+    e->prev = e->next = NULL;
+    w->cache_count--;
+}
+
+static void cache_push_front(struct temporal_worker *w, struct temporal__wf_cache_entry *e)
+{
+    e->prev = NULL;
+    e->next = w->cache_head;
+    if (w->cache_head)
+        w->cache_head->prev = e;
+    w->cache_head = e;
+    if (w->cache_tail == NULL)
+        w->cache_tail = e;
+    w->cache_count++;
+}
+
+static void entry_free(struct temporal__wf_cache_entry *e)
+{
+    temporal__wf_run_free(e->run);
+    free(e->run_id);
+    free(e);
+}
+
+/* Takes the cache entry of |run_id| for exclusive use (waiting while another task has it).
+ * Creates an empty one if there is none.  NULL on OOM. */
+static struct temporal__wf_cache_entry *cache_acquire(struct temporal_worker *w, const char *run_id)
+{
+    pthread_mutex_lock(&w->mu);
+    struct temporal__wf_cache_entry *e;
+    for (;;) {
+        for (e = w->cache_head; e; e = e->next)
+            if (strcmp(e->run_id, run_id) == 0)
+                break;
+        if (e == NULL || !e->busy)
+            break;
+        pthread_cond_wait(&w->cv, &w->mu);
+    }
+    if (e != NULL) {
+        cache_unlink(w, e);
+    } else {
+        e = calloc(1, sizeof(*e));
+        if (e == NULL || (e->run_id = temporal__strdup(run_id)) == NULL) {
+            free(e);
+            pthread_mutex_unlock(&w->mu);
+            return NULL;
+        }
+    }
+    e->busy = true;
+    cache_push_front(w, e);
+    pthread_mutex_unlock(&w->mu);
+    return e;
+}
+
+/* Ends the exclusive use of |e|: keeps it (most recently used) when |keep| and caching is
+ * on, else evicts it.  Evicts least recently used idle runs beyond the capacity. */
+static void cache_release(struct temporal_worker *w, struct temporal__wf_cache_entry *e, bool keep)
+{
+    struct temporal__wf_cache_entry *drop[8];
+    size_t ndrop = 0;
+    pthread_mutex_lock(&w->mu);
+    e->busy = false;
+    if (!keep || w->max_cached_workflows == 0 || e->run == NULL) {
+        cache_unlink(w, e);
+        drop[ndrop++] = e;
+    }
+    for (struct temporal__wf_cache_entry *t = w->cache_tail; t && w->cache_count > w->max_cached_workflows &&
+                                                             ndrop < 8;) {
+        struct temporal__wf_cache_entry *prev = t->prev;
+        if (!t->busy) {
+            cache_unlink(w, t);
+            drop[ndrop++] = t;
+        }
+        t = prev;
+    }
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    for (size_t i = 0; i < ndrop; i++)
+        entry_free(drop[i]);
+}
+
+void temporal__wf_cache_clear(struct temporal_worker *w)
+{
+    pthread_mutex_lock(&w->mu);
+    struct temporal__wf_cache_entry *all = w->cache_head;
+    w->cache_head = w->cache_tail = NULL;
+    w->cache_count = 0;
+    pthread_mutex_unlock(&w->mu);
+    for (struct temporal__wf_cache_entry *e = all, *n; e; e = n) {
+        n = e->next;
+        entry_free(e);
+    }
+}
+
+/* Replies ---------------------------------------------------------------------------------------- */
+
+static const struct temporal__wf_def *find_workflow(const struct temporal_worker *w, const char *type)
+{
+    for (size_t i = 0; i < w->workflow_count; i++)
+        if (strcmp(w->workflows[i].name, type) == 0)
+            return &w->workflows[i];
+    return NULL;
+}
+
+static void respond_failed(struct temporal_worker *w, const wf_task *task, int code,
+                           const char *message)
+{
+    if (task->attempt > 1)
+        return; /* only the first attempt is reported; later ones time out (no retry spin) */
+    Temporal__Api__Failure__V1__ApplicationFailureInfo app =
+        TEMPORAL__API__FAILURE__V1__APPLICATION_FAILURE_INFO__INIT;
+    app.type = code == TEMPORAL_ENONDETERMINISM ? (char *)"NonDeterminismError" : (char *)"WorkflowTaskError";
+    Temporal__Api__Failure__V1__Failure failure = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+    failure.message = (char *)message;
+    failure.source = (char *)"CSDK";
+    failure.failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO;
+    failure.application_failure_info = &app;
+    Temporal__Api__Deployment__V1__WorkerDeploymentOptions dep;
+    Temporal__Api__Workflowservice__V1__RespondWorkflowTaskFailedRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_WORKFLOW_TASK_FAILED_REQUEST__INIT;
+    req.task_token = task->task_token;
+    req.cause = code == TEMPORAL_ENONDETERMINISM
+                    ? TEMPORAL__API__ENUMS__V1__WORKFLOW_TASK_FAILED_CAUSE__WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR
+                    : TEMPORAL__API__ENUMS__V1__WORKFLOW_TASK_FAILED_CAUSE__WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE;
+    req.failure = &failure;
+    req.identity = w->identity;
+    req.namespace_ = w->namespace_name;
+    req.deployment_options = temporal__worker_deployment(w, &dep);
+    struct temporal__rpc_call_options co = { .timeout_ms = COMPLETION_TIMEOUT_MS };
+    ProtobufCMessage *resp = NULL;
+    struct temporal_error err;
+    temporal__rpc_call(w->conn, WS("RespondWorkflowTaskFailed"), &req.base,
+                       &temporal__api__workflowservice__v1__respond_workflow_task_failed_response__descriptor,
+                       &resp, &co, &err);
+    if (resp != NULL)
+        protobuf_c_message_free_unpacked(resp, NULL);
+}
+
+/* The answers to the queries attached to a workflow task. */
+struct query_answers {
+    Temporal__Api__Workflowservice__V1__RespondWorkflowTaskCompletedRequest__QueryResultsEntry *entries;
+    Temporal__Api__Workflowservice__V1__RespondWorkflowTaskCompletedRequest__QueryResultsEntry **ptrs;
+    Temporal__Api__Query__V1__WorkflowQueryResult *results;
+    struct temporal_payloads *answers;
+    struct temporal__payloads_view *views;
+    struct temporal_error *errors;
+    size_t count;
+};
+
+static void answers_free(struct query_answers *q)
+{
+    for (size_t i = 0; i < q->count; i++) {
+        temporal_payloads_cleanup(&q->answers[i]);
+        temporal__payloads_view_cleanup(&q->views[i]);
+    }
+    free(q->entries);
+    free(q->ptrs);
+    free(q->results);
+    free(q->answers);
+    free(q->views);
+    free(q->errors);
+}
+
+static int answer_queries(struct temporal_workflow_ctx *run, const wf_task *task,
+                          struct query_answers *q)
+{
+    memset(q, 0, sizeof(*q));
+    size_t n = task->n_queries;
+    if (n == 0)
+        return 0;
+    q->entries = calloc(n, sizeof(*q->entries));
+    q->ptrs = calloc(n, sizeof(*q->ptrs));
+    q->results = calloc(n, sizeof(*q->results));
+    q->answers = calloc(n, sizeof(*q->answers));
+    q->views = calloc(n, sizeof(*q->views));
+    q->errors = calloc(n, sizeof(*q->errors));
+    if (!q->entries || !q->ptrs || !q->results || !q->answers || !q->views || !q->errors)
+        return TEMPORAL_ENOMEM;
+    q->count = n;
+    for (size_t i = 0; i < n; i++) {
+        const Temporal__Api__Query__V1__WorkflowQuery *wq = task->queries[i]->value;
+        struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
+        int rc = temporal__payloads_from_proto(&args, wq ? wq->query_args : NULL);
+        if (rc == 0)
+            rc = temporal__wf_run_query(run, wq ? wq->query_type : "", &args, &q->answers[i],
+                                        &q->errors[i]);
+        temporal_payloads_cleanup(&args);
+        Temporal__Api__Query__V1__WorkflowQueryResult r = TEMPORAL__API__QUERY__V1__WORKFLOW_QUERY_RESULT__INIT;
+        if (rc == 0) {
+            r.result_type = TEMPORAL__API__ENUMS__V1__QUERY_RESULT_TYPE__QUERY_RESULT_TYPE_ANSWERED;
+            int vrc = 0;
+            temporal__payloads_view_init(&q->views[i], &q->answers[i], &vrc);
+            r.answer = q->views[i].msg.n_payloads ? &q->views[i].msg : NULL;
+        } else {
+            r.result_type = TEMPORAL__API__ENUMS__V1__QUERY_RESULT_TYPE__QUERY_RESULT_TYPE_FAILED;
+            r.error_message = q->errors[i].message;
+        }
+        q->results[i] = r;
+        Temporal__Api__Workflowservice__V1__RespondWorkflowTaskCompletedRequest__QueryResultsEntry e =
+            TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_WORKFLOW_TASK_COMPLETED_REQUEST__QUERY_RESULTS_ENTRY__INIT;
+        e.key = task->queries[i]->key;
+        e.value = &q->results[i];
+        q->entries[i] = e;
+        q->ptrs[i] = &q->entries[i];
+    }
+    return 0;
+}
+
+/* Sends the completion of |task| for |run|.  Returns 0 or the RPC's error. */
+static int respond_completed(struct temporal_worker *w, const wf_task *task,
+                             struct temporal_workflow_ctx *run, struct query_answers *answers,
+                             struct temporal_error *err)
+{
+    temporal__pb_command **commands = NULL;
+    size_t n = temporal__wf_run_take_commands(run, &commands);
+
+    Temporal__Api__Taskqueue__V1__TaskQueue sticky_tq = TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE__INIT;
+    sticky_tq.name = w->sticky_queue;
+    sticky_tq.kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_STICKY;
+    sticky_tq.normal_name = w->task_queue;
+    Google__Protobuf__Duration sticky_timeout;
+    Temporal__Api__Taskqueue__V1__StickyExecutionAttributes sticky =
+        TEMPORAL__API__TASKQUEUE__V1__STICKY_EXECUTION_ATTRIBUTES__INIT;
+    sticky.worker_task_queue = &sticky_tq;
+    sticky.schedule_to_start_timeout = temporal__duration_set(&sticky_timeout, w->sticky_timeout_ms);
+
+    Temporal__Api__Sdk__V1__WorkflowTaskCompletedMetadata meta =
+        TEMPORAL__API__SDK__V1__WORKFLOW_TASK_COMPLETED_METADATA__INIT;
+    meta.sdk_name = (char *)TEMPORAL_CLIENT_NAME;
+    meta.sdk_version = (char *)TEMPORAL_VERSION;
+    Temporal__Api__Workflowservice__V1__RespondWorkflowTaskCompletedRequest__Capabilities caps =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_WORKFLOW_TASK_COMPLETED_REQUEST__CAPABILITIES__INIT;
+    caps.discard_speculative_workflow_task_with_events = 1;
+    Temporal__Api__Deployment__V1__WorkerDeploymentOptions dep;
+
+    Temporal__Api__Workflowservice__V1__RespondWorkflowTaskCompletedRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_WORKFLOW_TASK_COMPLETED_REQUEST__INIT;
+    req.task_token = task->task_token;
+    req.n_commands = n;
+    req.commands = commands;
+    req.identity = w->identity;
+    req.namespace_ = w->namespace_name;
+    /* Leaving sticky attributes out turns stickiness off (no cache, or the run ended). */
+    if (w->max_cached_workflows > 0 && !temporal__wf_run_finished(run))
+        req.sticky_attributes = &sticky;
+    req.n_query_results = answers->count;
+    req.query_results = answers->ptrs;
+    if (temporal__client_info(w->client)->sdk_metadata)
+        req.sdk_metadata = &meta;
+    req.capabilities = &caps;
+    req.deployment_options = temporal__worker_deployment(w, &dep);
+    if (w->use_versioning) {
+        enum temporal_versioning_behavior vb = temporal__wf_run_def(run)->versioning_behavior;
+        if (vb == TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED)
+            vb = w->default_versioning_behavior;
+        req.versioning_behavior = (Temporal__Api__Enums__V1__VersioningBehavior)vb;
+    }
+    req.worker_instance_key = w->instance_key;
+    struct temporal__rpc_call_options co = { .timeout_ms = COMPLETION_TIMEOUT_MS };
+    ProtobufCMessage *resp = NULL;
+    int rc = temporal__rpc_call(w->conn, WS("RespondWorkflowTaskCompleted"), &req.base,
+                                &temporal__api__workflowservice__v1__respond_workflow_task_completed_response__descriptor,
+                                &resp, &co, err);
+    if (resp != NULL)
+        protobuf_c_message_free_unpacked(resp, NULL);
+    return rc;
+}
+
+static void respond_legacy_query(struct temporal_worker *w, const wf_task *task,
+                                 struct temporal_workflow_ctx *run)
+{
+    struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT, answer = TEMPORAL_PAYLOADS_INIT;
+    struct temporal_error qerr;
+    memset(&qerr, 0, sizeof(qerr));
+    int rc = temporal__payloads_from_proto(&args, task->query->query_args);
+    if (rc == 0)
+        rc = temporal__wf_run_query(run, task->query->query_type, &args, &answer, &qerr);
+    else
+        temporal__fail(&qerr, rc, -1, "out of memory");
+    struct temporal__payloads_view view;
+    int vrc = 0;
+    temporal__payloads_view_init(&view, &answer, &vrc);
+    Temporal__Api__Workflowservice__V1__RespondQueryTaskCompletedRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_QUERY_TASK_COMPLETED_REQUEST__INIT;
+    req.task_token = task->task_token;
+    req.namespace_ = w->namespace_name;
+    req.poller_group_id = task->poller_group_id;
+    if (rc == 0) {
+        req.completed_type = TEMPORAL__API__ENUMS__V1__QUERY_RESULT_TYPE__QUERY_RESULT_TYPE_ANSWERED;
+        req.query_result = view.msg.n_payloads ? &view.msg : NULL;
+    } else {
+        req.completed_type = TEMPORAL__API__ENUMS__V1__QUERY_RESULT_TYPE__QUERY_RESULT_TYPE_FAILED;
+        req.error_message = qerr.message;
+    }
+    ProtobufCMessage *resp = NULL;
+    struct temporal_error err;
+    temporal__rpc_call(w->conn, WS("RespondQueryTaskCompleted"), &req.base,
+                       &temporal__api__workflowservice__v1__respond_query_task_completed_response__descriptor,
+                       &resp, NULL, &err);
+    if (resp != NULL)
+        protobuf_c_message_free_unpacked(resp, NULL);
+    temporal__payloads_view_cleanup(&view);
+    temporal_payloads_cleanup(&args);
+    temporal_payloads_cleanup(&answer);
+}
+
+/* One workflow task ----------------------------------------------------------------------------- */
+
+static void registered_workflows(const struct temporal_worker *w, char *buf, size_t cap)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < w->workflow_count && used + 1 < cap; i++) {
+        int n = snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", w->workflows[i].name);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static void handle_task(struct temporal_worker *w, wf_task *task)
+{
+    Temporal__Api__Common__V1__WorkflowExecution *exec = task->workflow_execution;
+    const char *type = task->workflow_type ? task->workflow_type->name : "";
+    if (exec == NULL)
+        return;
+    const struct temporal__wf_def *def = find_workflow(w, type);
+    if (def == NULL) {
+        char names[512], message[800];
+        registered_workflows(w, names, sizeof(names));
+        snprintf(message, sizeof(message),
+                 "workflow type '%s' is not registered on this worker (task queue '%s'); "
+                 "registered: [%s]",
+                 type, w->task_queue, names);
+        temporal__worker_log(w, TEMPORAL_LOG_ERROR, "%s", message);
+        respond_failed(w, task, TEMPORAL_EINVAL, message);
+        return;
+    }
+
+    struct history h;
+    memset(&h, 0, sizeof(h));
+    struct temporal_error err;
+    memset(&err, 0, sizeof(err));
+    int rc = history_add(&h, task->history);
+    if (rc == 0 && task->next_page_token.len > 0)
+        rc = history_fetch(w, exec, task->next_page_token, &h, &err);
+    bool legacy_query = task->query != NULL;
+
+    struct temporal__wf_cache_entry *entry = NULL;
+    if (rc == 0 && !legacy_query)
+        entry = cache_acquire(w, exec->run_id);
+    if (rc == 0 && !legacy_query && entry == NULL)
+        rc = TEMPORAL_ENOMEM;
+
+    /* A cached run continues from its last event; otherwise replay from event 1. */
+    int64_t first = h.count > 0 ? h.events[0]->event_id : 0;
+    struct temporal_workflow_ctx *run = entry ? entry->run : NULL;
+    bool fresh = false;
+    if (rc == 0 && (run == NULL || temporal__wf_run_last_event_id(run) + 1 != first)) {
+        if (run != NULL) {
+            temporal__wf_run_free(run);
+            entry->run = run = NULL;
+        }
+        if (first != 1) { /* a partial (sticky) history without state: fetch it all */
+            history_free(&h);
+            ProtobufCBinaryData none = { 0, NULL };
+            rc = history_fetch(w, exec, none, &h, &err);
+        }
+        struct temporal__wf_log log = { w->log_fn, w->log_user_data };
+        if (rc == 0)
+            rc = temporal__wf_run_new(&run, def, w->namespace_name, w->task_queue,
+                                      exec->workflow_id, exec->run_id, &log);
+        fresh = true;
+        if (entry != NULL)
+            entry->run = run;
+    }
+
+    if (legacy_query) {
+        /* Rebuilt from full history, answered, thrown away: a query never moves a cached run. */
+        if (rc == 0) {
+            int64_t last = h.count ? h.events[h.count - 1]->event_id : 0;
+            rc = temporal__wf_run_apply(run, h.events, h.count, last + 1, &err);
+        }
+        if (rc == 0)
+            respond_legacy_query(w, task, run);
+        else
+            temporal__worker_log(w, TEMPORAL_LOG_WARN, "query of workflow %s failed: %s",
+                                 exec->workflow_id, err.message);
+        temporal__wf_run_free(run);
+        history_free(&h);
+        return;
+    }
+
+    if (rc == 0)
+        rc = temporal__wf_run_apply(run, h.events, h.count, task->started_event_id, &err);
+    if (rc == 0 && temporal__wf_run_last_event_id(run) != task->started_event_id)
+        rc = temporal__fail(&err, TEMPORAL_EPROTOCOL, -1,
+                            "history of workflow %s ends at event %lld, before the task's "
+                            "started event %lld",
+                            exec->workflow_id, (long long)temporal__wf_run_last_event_id(run),
+                            (long long)task->started_event_id);
+    history_free(&h);
+    (void)fresh;
+
+    if (rc != 0) {
+        temporal__worker_log(w, TEMPORAL_LOG_ERROR, "workflow task of %s (%s) failed: %s",
+                             exec->workflow_id, type, err.message);
+        respond_failed(w, task, rc, err.message);
+        cache_release(w, entry, false);
+        return;
+    }
+    struct query_answers answers;
+    rc = answer_queries(run, task, &answers);
+    if (rc == 0)
+        rc = respond_completed(w, task, run, &answers, &err);
+    answers_free(&answers);
+    if (rc != 0)
+        temporal__worker_log(w, TEMPORAL_LOG_WARN,
+                             "completing the workflow task of %s failed (the run is evicted; "
+                             "the next task replays it): %s",
+                             exec->workflow_id, err.message);
+    cache_release(w, entry, rc == 0 && !temporal__wf_run_finished(run));
+}
+
+/* Pollers ---------------------------------------------------------------------------------------- */
+
+static int poll_workflow_task(struct temporal_worker *w, bool sticky,
+                              struct temporal__rpc_cancel *cancel, wf_task **task,
+                              struct temporal_error *err)
+{
+    Temporal__Api__Taskqueue__V1__TaskQueue tq = TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE__INIT;
+    if (sticky) {
+        tq.name = w->sticky_queue;
+        tq.kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_STICKY;
+        tq.normal_name = w->task_queue;
+    } else {
+        tq.name = w->task_queue;
+        tq.kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
+    }
+    Temporal__Api__Deployment__V1__WorkerDeploymentOptions dep;
+    Temporal__Api__Workflowservice__V1__PollWorkflowTaskQueueRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__POLL_WORKFLOW_TASK_QUEUE_REQUEST__INIT;
+    req.namespace_ = w->namespace_name;
+    req.task_queue = &tq;
+    req.identity = w->identity;
+    req.worker_instance_key = w->instance_key;
+    req.deployment_options = temporal__worker_deployment(w, &dep);
+    struct temporal__rpc_call_options co = { .long_poll = true, .cancel = cancel };
+    return temporal__rpc_call(w->conn, WS("PollWorkflowTaskQueue"), &req.base,
+                              &temporal__api__workflowservice__v1__poll_workflow_task_queue_response__descriptor,
+                              (ProtobufCMessage **)task, &co, err);
+}
+
+void *temporal__wf_poller_main(void *arg)
+{
+    struct temporal__poller_arg *pa = arg;
+    struct temporal_worker *w = pa->w;
+    int64_t fatal_since = 0;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        while (w->wf_free_slots == 0 && !w->stopping)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->stopping) {
+            pthread_mutex_unlock(&w->mu);
+            break;
+        }
+        w->wf_free_slots--;
+        pthread_mutex_unlock(&w->mu);
+
+        wf_task *task = NULL;
+        struct temporal_error err;
+        int rc = poll_workflow_task(w, pa->sticky, pa->cancel, &task, &err);
+        if (rc == 0) {
+            fatal_since = 0;
+            if (task->task_token.len > 0)
+                handle_task(w, task); /* a task that arrives during shutdown is still handled */
+            protobuf_c_message_free_unpacked(&task->base, NULL);
+        }
+        pthread_mutex_lock(&w->mu);
+        w->wf_free_slots++;
+        pthread_cond_broadcast(&w->cv);
+        if (rc != 0 && rc != TEMPORAL_ECANCELED && !w->stopping)
+            temporal__worker_poll_error(w, rc, &err, &fatal_since);
+        pthread_mutex_unlock(&w->mu);
+    }
+    pthread_mutex_lock(&w->mu);
+    w->active_pollers--;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}

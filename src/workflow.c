@@ -1,0 +1,1216 @@
+/*
+ * workflow: the workflow engine (history -> commands, non-determinism checks) and the API
+ * workflow code calls (temporal/workflow.h), running user code on coroutines.  See
+ * wf_engine.h for the model.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coro.h"
+#include "wf_engine.h"
+
+#define FAILURE_SOURCE "CSDK"
+#define DEFAULT_FAILURE_TYPE "TemporalCError"
+/* A torn-down run resumes its blocked branches at most this often to let them return. */
+#define TEARDOWN_RESUMES 64
+
+#define EV(name) TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_##name
+#define CMD(name) TEMPORAL__API__ENUMS__V1__COMMAND_TYPE__COMMAND_TYPE_##name
+#define ATTR(name) TEMPORAL__API__HISTORY__V1__HISTORY_EVENT__ATTRIBUTES_##name##_EVENT_ATTRIBUTES
+
+/* Command state machines ---------------------------------------------------------------------- */
+
+enum machine_kind { M_ACTIVITY, M_TIMER, M_COMPLETE, M_FAIL, M_CANCEL, M_CONTINUE_AS_NEW };
+
+static const char *const machine_names[] = {
+    "ScheduleActivityTask", "StartTimer", "CompleteWorkflowExecution",
+    "FailWorkflowExecution", "CancelWorkflowExecution", "ContinueAsNewWorkflowExecution",
+};
+
+/* One command and what became of it.  Owns everything its command message points to. */
+struct machine {
+    enum machine_kind kind;
+    bool matched;             /* its initial event has been seen in history */
+    bool sent;                /* handed to the worker to send (or matched during replay) */
+    bool resolved;            /* the activity/timer finished */
+    int64_t initial_event_id; /* scheduled / started event id */
+    char id[24];              /* activity id or timer id: the run's sequence number */
+    char *activity_type;
+    char *task_queue;
+    struct temporal_payloads payloads; /* input, result or details */
+    struct temporal__payloads_view view;
+    /* Resolution (activities): 0, TEMPORAL_EACTIVITY_FAILED or TEMPORAL_ECANCELED. */
+    int result_code;
+    struct temporal_payloads result;
+    struct temporal_error error;
+    /* The command message and its parts. */
+    temporal__pb_command command;
+    union {
+        Temporal__Api__Command__V1__ScheduleActivityTaskCommandAttributes activity;
+        Temporal__Api__Command__V1__StartTimerCommandAttributes timer;
+        Temporal__Api__Command__V1__CompleteWorkflowExecutionCommandAttributes complete;
+        Temporal__Api__Command__V1__FailWorkflowExecutionCommandAttributes fail;
+        Temporal__Api__Command__V1__CancelWorkflowExecutionCommandAttributes cancel;
+        Temporal__Api__Command__V1__ContinueAsNewWorkflowExecutionCommandAttributes can;
+    } attrs;
+    Temporal__Api__Common__V1__ActivityType activity_type_msg;
+    Temporal__Api__Common__V1__WorkflowType workflow_type_msg;
+    Temporal__Api__Taskqueue__V1__TaskQueue task_queue_msg;
+    Google__Protobuf__Duration durations[4];
+    Google__Protobuf__Duration retry_durations[2];
+    Temporal__Api__Common__V1__RetryPolicy retry;
+    char **non_retryable;
+    size_t non_retryable_count;
+    Temporal__Api__Failure__V1__Failure failure;
+    Temporal__Api__Failure__V1__ApplicationFailureInfo app_info;
+    char *failure_type;
+    char *failure_message;
+    struct temporal__payloads_view failure_view;
+    struct temporal_payloads failure_details;
+
+    struct machine *next;       /* all machines of the run, in creation order */
+    struct machine *next_queue; /* the queue of commands awaiting their event */
+};
+
+/* Branches (coroutines) ------------------------------------------------------------------------- */
+
+struct temporal_workflow_branch {
+    struct temporal_workflow_ctx *run;
+    struct temporal__coro *coro;
+    temporal_workflow_branch_fn fn; /* NULL for the main branch */
+    void *arg;
+    bool done;
+    int rc;
+    struct temporal_error last_error;
+    struct temporal_workflow_branch *next;
+};
+
+struct handler {
+    char *name;
+    void *fn; /* temporal_workflow_signal_fn or temporal_workflow_query_fn */
+    void *arg;
+    struct handler *next;
+};
+
+struct pending_signal {
+    char *name;
+    struct temporal_payloads args;
+    struct pending_signal *next;
+};
+
+/* The run ----------------------------------------------------------------------------------------- */
+
+struct temporal_workflow_ctx {
+    const struct temporal__wf_def *def;
+    struct temporal__wf_log log;
+    struct temporal_workflow_info info;
+    char *namespace_name, *task_queue, *workflow_id, *run_id, *workflow_type, *continued_run_id;
+
+    int64_t last_event_id;
+    bool started; /* WorkflowExecutionStarted seen */
+    bool replaying;
+    bool in_activation;
+    bool cancel_requested;
+    bool finished;   /* terminal command issued */
+    bool tearing_down;
+    int64_t now_ms;
+    uint64_t rng;
+    uint64_t progress; /* bumped by every state change, to know when all branches are blocked */
+    uint64_t next_seq;
+
+    struct temporal_payloads input;
+    struct temporal_payloads output;
+    bool failure_set;
+    char *failure_type, *failure_message;
+    bool failure_non_retryable;
+    struct temporal_payloads failure_details;
+    struct temporal_payloads continue_input;
+
+    struct temporal_workflow_branch *branches, *branches_tail;
+    struct temporal_workflow_branch *current; /* the branch running now, or NULL */
+
+    struct machine *machines, *machines_tail;
+    struct machine *queue_head, *queue_tail; /* commands awaiting their initial event */
+    temporal__pb_command **outgoing;
+    size_t outgoing_cap;
+
+    struct handler *signal_handlers, *query_handlers;
+    struct pending_signal *signals, *signals_tail;
+    void **allocations; /* temporal_workflow_alloc(), freed with the run */
+    size_t allocation_count, allocation_cap;
+};
+
+/* Helpers --------------------------------------------------------------------------------------- */
+
+static const char *str0(const char *s) { return s ? s : ""; }
+
+static int nd_fail(struct temporal_error *err, int64_t event_id, const char *fmt, ...)
+    TEMPORAL__PRINTF(3, 4);
+
+static int nd_fail(struct temporal_error *err, int64_t event_id, const char *fmt, ...)
+{
+    char what[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    return temporal__fail(err, TEMPORAL_ENONDETERMINISM, -1,
+                          "non-deterministic workflow: at history event %lld, %s",
+                          (long long)event_id, what);
+}
+
+static void run_log(struct temporal_workflow_ctx *run, enum temporal_log_level level,
+                    const char *fmt, ...) TEMPORAL__PRINTF(3, 4);
+
+static void run_log(struct temporal_workflow_ctx *run, enum temporal_log_level level,
+                    const char *fmt, ...)
+{
+    if (run->log.fn == NULL)
+        return;
+    char msg[1024];
+    int n = snprintf(msg, sizeof(msg), "[%s %s/%s] ", run->workflow_type ? run->workflow_type : "",
+                     run->workflow_id, run->run_id);
+    va_list ap;
+    va_start(ap, fmt);
+    if (n > 0 && (size_t)n < sizeof(msg))
+        vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+    va_end(ap);
+    run->log.fn(run->log.user_data, level, msg);
+}
+
+static int copy_payloads(struct temporal_payloads *dst, const struct temporal_payloads *src)
+{
+    for (size_t i = 0; src != NULL && i < src->count; i++) {
+        int rc = temporal_payloads_add_copy(dst, &src->items[i]);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void machine_free(struct machine *m)
+{
+    free(m->activity_type);
+    free(m->task_queue);
+    temporal_payloads_cleanup(&m->payloads);
+    temporal__payloads_view_cleanup(&m->view);
+    temporal_payloads_cleanup(&m->result);
+    for (size_t i = 0; i < m->non_retryable_count; i++)
+        free(m->non_retryable[i]);
+    free(m->non_retryable);
+    free(m->failure_type);
+    free(m->failure_message);
+    temporal__payloads_view_cleanup(&m->failure_view);
+    temporal_payloads_cleanup(&m->failure_details);
+    free(m);
+}
+
+/* Fills |m->failure| as an ApplicationFailure from |type|, |message|, |details|. */
+static int machine_set_failure(struct machine *m, const char *type, const char *message,
+                               bool non_retryable, const struct temporal_payloads *details)
+{
+    m->failure_type = temporal__strdup(temporal__empty(type) ? DEFAULT_FAILURE_TYPE : type);
+    m->failure_message = temporal__strdup(message ? message : "");
+    if (m->failure_type == NULL || m->failure_message == NULL ||
+        copy_payloads(&m->failure_details, details) != 0)
+        return TEMPORAL_ENOMEM;
+    int rc = 0;
+    temporal__payloads_view_init(&m->failure_view, &m->failure_details, &rc);
+    if (rc != 0)
+        return rc;
+    Temporal__Api__Failure__V1__ApplicationFailureInfo app =
+        TEMPORAL__API__FAILURE__V1__APPLICATION_FAILURE_INFO__INIT;
+    app.type = m->failure_type;
+    app.non_retryable = non_retryable;
+    app.details = m->failure_view.msg.n_payloads ? &m->failure_view.msg : NULL;
+    m->app_info = app;
+    Temporal__Api__Failure__V1__Failure f = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+    f.message = m->failure_message;
+    f.source = (char *)FAILURE_SOURCE;
+    f.failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO;
+    f.application_failure_info = &m->app_info;
+    m->failure = f;
+    return 0;
+}
+
+/* Queues a new machine's command; returns it (NULL on OOM). */
+static struct machine *machine_add(struct temporal_workflow_ctx *run, enum machine_kind kind)
+{
+    struct machine *m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return NULL;
+    m->kind = kind;
+    snprintf(m->id, sizeof(m->id), "%llu", (unsigned long long)++run->next_seq);
+    temporal__pb_command c = TEMPORAL__API__COMMAND__V1__COMMAND__INIT;
+    m->command = c;
+    if (run->machines_tail)
+        run->machines_tail->next = m;
+    else
+        run->machines = m;
+    run->machines_tail = m;
+    if (run->queue_tail)
+        run->queue_tail->next_queue = m;
+    else
+        run->queue_head = m;
+    run->queue_tail = m;
+    /* During replay a command is "sent" already: history must hold its event. */
+    m->sent = run->replaying;
+    run->progress++;
+    return m;
+}
+
+/* The machine whose initial event is |event_id|. */
+static struct machine *machine_by_event(struct temporal_workflow_ctx *run, int64_t event_id)
+{
+    for (struct machine *m = run->machines; m; m = m->next)
+        if (m->matched && m->initial_event_id == event_id)
+            return m;
+    return NULL;
+}
+
+/* Run lifecycle --------------------------------------------------------------------------------- */
+
+int temporal__wf_run_new(struct temporal_workflow_ctx **out, const struct temporal__wf_def *def,
+                         const char *namespace_name, const char *task_queue,
+                         const char *workflow_id, const char *run_id,
+                         const struct temporal__wf_log *log)
+{
+    struct temporal_workflow_ctx *run = calloc(1, sizeof(*run));
+    if (run == NULL)
+        return TEMPORAL_ENOMEM;
+    run->def = def;
+    if (log != NULL)
+        run->log = *log;
+    run->namespace_name = temporal__strdup(namespace_name);
+    run->task_queue = temporal__strdup(task_queue);
+    run->workflow_id = temporal__strdup(workflow_id);
+    run->run_id = temporal__strdup(run_id);
+    run->workflow_type = temporal__strdup(def->name);
+    run->continued_run_id = temporal__strdup("");
+    if (!run->namespace_name || !run->task_queue || !run->workflow_id || !run->run_id ||
+        !run->workflow_type || !run->continued_run_id) {
+        temporal__wf_run_free(run);
+        return TEMPORAL_ENOMEM;
+    }
+    /* Deterministic randomness: seeded from the run id (FNV-1a), same on every replay. */
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *c = run_id; *c; c++)
+        h = (h ^ (uint8_t)*c) * 1099511628211ULL;
+    run->rng = h;
+    struct temporal_workflow_info *in = &run->info;
+    in->workflow_id = run->workflow_id;
+    in->run_id = run->run_id;
+    in->workflow_type = run->workflow_type;
+    in->task_queue = run->task_queue;
+    in->namespace_name = run->namespace_name;
+    in->continued_run_id = run->continued_run_id;
+    in->attempt = 1;
+    *out = run;
+    return 0;
+}
+
+static void branch_entry(void *arg);
+
+/* Resumes every unfinished branch until they all return (used at teardown). */
+static void unwind_branches(struct temporal_workflow_ctx *run)
+{
+    run->tearing_down = true;
+    for (int round = 0; round < TEARDOWN_RESUMES; round++) {
+        bool any = false;
+        for (struct temporal_workflow_branch *b = run->branches; b; b = b->next) {
+            if (b->coro != NULL && !b->done && temporal__coro_current() == NULL) {
+                run->current = b;
+                temporal__coro_resume(b->coro);
+                run->current = NULL;
+                any = any || !b->done;
+            }
+        }
+        if (!any)
+            break;
+    }
+}
+
+void temporal__wf_run_free(struct temporal_workflow_ctx *run)
+{
+    if (run == NULL)
+        return;
+    unwind_branches(run);
+    for (struct temporal_workflow_branch *b = run->branches, *n; b; b = n) {
+        n = b->next;
+        temporal__coro_free(b->coro);
+        free(b);
+    }
+    for (struct machine *m = run->machines, *n; m; m = n) {
+        n = m->next;
+        machine_free(m);
+    }
+    struct handler *lists[] = { run->signal_handlers, run->query_handlers };
+    for (int i = 0; i < 2; i++)
+        for (struct handler *h = lists[i], *n; h; h = n) {
+            n = h->next;
+            free(h->name);
+            free(h);
+        }
+    for (struct pending_signal *s = run->signals, *n; s; s = n) {
+        n = s->next;
+        free(s->name);
+        temporal_payloads_cleanup(&s->args);
+        free(s);
+    }
+    for (size_t i = 0; i < run->allocation_count; i++)
+        free(run->allocations[i]);
+    free(run->allocations);
+    temporal_payloads_cleanup(&run->input);
+    temporal_payloads_cleanup(&run->output);
+    temporal_payloads_cleanup(&run->failure_details);
+    temporal_payloads_cleanup(&run->continue_input);
+    free(run->failure_type);
+    free(run->failure_message);
+    free(run->outgoing);
+    free(run->namespace_name);
+    free(run->task_queue);
+    free(run->workflow_id);
+    free(run->run_id);
+    free(run->workflow_type);
+    free(run->continued_run_id);
+    free(run);
+}
+
+int64_t temporal__wf_run_last_event_id(const struct temporal_workflow_ctx *run)
+{
+    return run->last_event_id;
+}
+
+bool temporal__wf_run_finished(const struct temporal_workflow_ctx *run) { return run->finished; }
+
+const struct temporal__wf_def *temporal__wf_run_def(const struct temporal_workflow_ctx *run)
+{
+    return run->def;
+}
+
+/* Branches and the scheduler -------------------------------------------------------------------- */
+
+static int branch_new(struct temporal_workflow_ctx *run, temporal_workflow_branch_fn fn, void *arg,
+                      struct temporal_workflow_branch **out)
+{
+    struct temporal_workflow_branch *b = calloc(1, sizeof(*b));
+    if (b == NULL)
+        return TEMPORAL_ENOMEM;
+    b->run = run;
+    b->fn = fn;
+    b->arg = arg;
+    int rc = temporal__coro_new(&b->coro, branch_entry, b, 0);
+    if (rc != 0) {
+        free(b);
+        return rc;
+    }
+    if (run->branches_tail)
+        run->branches_tail->next = b;
+    else
+        run->branches = b;
+    run->branches_tail = b;
+    run->progress++;
+    if (out)
+        *out = b;
+    return 0;
+}
+
+/* The terminal command for the main branch's return value |rc|. */
+static int finish_workflow(struct temporal_workflow_ctx *run, int rc)
+{
+    struct machine *m;
+    if (rc == 0) {
+        if ((m = machine_add(run, M_COMPLETE)) == NULL)
+            return TEMPORAL_ENOMEM;
+        if (copy_payloads(&m->payloads, &run->output) != 0)
+            return TEMPORAL_ENOMEM;
+        temporal__payloads_view_init(&m->view, &m->payloads, &rc);
+        Temporal__Api__Command__V1__CompleteWorkflowExecutionCommandAttributes a =
+            TEMPORAL__API__COMMAND__V1__COMPLETE_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES__INIT;
+        a.result = m->view.msg.n_payloads ? &m->view.msg : NULL;
+        m->attrs.complete = a;
+        m->command.command_type = CMD(COMPLETE_WORKFLOW_EXECUTION);
+        m->command.attributes_case =
+            TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_COMPLETE_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES;
+        m->command.complete_workflow_execution_command_attributes = &m->attrs.complete;
+    } else if (rc == TEMPORAL_ECANCELED && run->cancel_requested) {
+        if ((m = machine_add(run, M_CANCEL)) == NULL)
+            return TEMPORAL_ENOMEM;
+        Temporal__Api__Command__V1__CancelWorkflowExecutionCommandAttributes a =
+            TEMPORAL__API__COMMAND__V1__CANCEL_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES__INIT;
+        m->attrs.cancel = a;
+        m->command.command_type = CMD(CANCEL_WORKFLOW_EXECUTION);
+        m->command.attributes_case =
+            TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_CANCEL_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES;
+        m->command.cancel_workflow_execution_command_attributes = &m->attrs.cancel;
+    } else if (rc == TEMPORAL_ECONTINUED_AS_NEW) {
+        if ((m = machine_add(run, M_CONTINUE_AS_NEW)) == NULL)
+            return TEMPORAL_ENOMEM;
+        if (copy_payloads(&m->payloads, &run->continue_input) != 0)
+            return TEMPORAL_ENOMEM;
+        temporal__payloads_view_init(&m->view, &m->payloads, &rc);
+        Temporal__Api__Common__V1__WorkflowType wt = TEMPORAL__API__COMMON__V1__WORKFLOW_TYPE__INIT;
+        wt.name = run->workflow_type;
+        m->workflow_type_msg = wt;
+        Temporal__Api__Taskqueue__V1__TaskQueue tq = TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE__INIT;
+        tq.name = run->task_queue;
+        tq.kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
+        m->task_queue_msg = tq;
+        Temporal__Api__Command__V1__ContinueAsNewWorkflowExecutionCommandAttributes a =
+            TEMPORAL__API__COMMAND__V1__CONTINUE_AS_NEW_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES__INIT;
+        a.workflow_type = &m->workflow_type_msg;
+        a.task_queue = &m->task_queue_msg;
+        a.input = m->view.msg.n_payloads ? &m->view.msg : NULL;
+        m->attrs.can = a;
+        m->command.command_type = CMD(CONTINUE_AS_NEW_WORKFLOW_EXECUTION);
+        m->command.attributes_case =
+            TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_CONTINUE_AS_NEW_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES;
+        m->command.continue_as_new_workflow_execution_command_attributes = &m->attrs.can;
+    } else {
+        if ((m = machine_add(run, M_FAIL)) == NULL)
+            return TEMPORAL_ENOMEM;
+        int frc;
+        if (run->failure_set) {
+            frc = machine_set_failure(m, run->failure_type, run->failure_message,
+                                      run->failure_non_retryable, &run->failure_details);
+        } else {
+            char message[256];
+            snprintf(message, sizeof(message), "workflow '%s' returned %s (%s)",
+                     run->workflow_type, temporal_err_name(rc), temporal_strerror(rc));
+            frc = machine_set_failure(m, DEFAULT_FAILURE_TYPE, message, false, NULL);
+        }
+        if (frc != 0)
+            return frc;
+        Temporal__Api__Command__V1__FailWorkflowExecutionCommandAttributes a =
+            TEMPORAL__API__COMMAND__V1__FAIL_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES__INIT;
+        a.failure = &m->failure;
+        m->attrs.fail = a;
+        m->command.command_type = CMD(FAIL_WORKFLOW_EXECUTION);
+        m->command.attributes_case =
+            TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_FAIL_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES;
+        m->command.fail_workflow_execution_command_attributes = &m->attrs.fail;
+    }
+    run->finished = true;
+    return 0;
+}
+
+static void branch_entry(void *arg)
+{
+    struct temporal_workflow_branch *b = arg;
+    struct temporal_workflow_ctx *run = b->run;
+    if (b->fn != NULL)
+        b->rc = b->fn(run, b->arg);
+    else
+        b->rc = run->def->fn(run, &run->input, &run->output);
+    b->done = true;
+    run->progress++;
+}
+
+/* Delivers buffered signals that have a handler, in arrival order.  Returns true if any. */
+static bool deliver_signals(struct temporal_workflow_ctx *run)
+{
+    bool delivered = false;
+    struct pending_signal **pp = &run->signals;
+    while (*pp != NULL) {
+        struct pending_signal *s = *pp;
+        struct handler *h = run->signal_handlers;
+        while (h != NULL && strcmp(h->name, s->name) != 0)
+            h = h->next;
+        if (h == NULL) {
+            pp = &s->next;
+            continue;
+        }
+        *pp = s->next;
+        if (run->signals_tail == s) {
+            run->signals_tail = NULL;
+            for (struct pending_signal *t = run->signals; t; t = t->next)
+                run->signals_tail = t;
+        }
+        ((temporal_workflow_signal_fn)h->fn)(run, &s->args, h->arg);
+        free(s->name);
+        temporal_payloads_cleanup(&s->args);
+        free(s);
+        run->progress++;
+        delivered = true;
+    }
+    return delivered;
+}
+
+/* Runs workflow code until every branch is blocked (one "activation"). */
+static int activate(struct temporal_workflow_ctx *run)
+{
+    if (run->finished)
+        return 0;
+    run->in_activation = true;
+    if (run->branches == NULL) {
+        int rc = branch_new(run, NULL, NULL, NULL);
+        if (rc != 0)
+            return rc;
+    }
+    for (;;) {
+        uint64_t before = run->progress;
+        deliver_signals(run);
+        for (struct temporal_workflow_branch *b = run->branches; b && !run->finished; b = b->next) {
+            if (b->done)
+                continue;
+            run->current = b;
+            temporal__coro_resume(b->coro);
+            run->current = NULL;
+            if (b == run->branches && b->done) {
+                int rc = finish_workflow(run, b->rc);
+                if (rc != 0)
+                    return rc;
+            }
+        }
+        if (run->finished || run->progress == before)
+            break;
+    }
+    run->in_activation = false;
+    return 0;
+}
+
+/* Blocks the current branch until |ready|; returns 0, or TEMPORAL_ECANCELED if the workflow
+ * is cancelled (when |cancellable|) or torn down first. */
+static int block_until(struct temporal_workflow_ctx *run, bool (*ready)(void *), void *arg,
+                       bool cancellable)
+{
+    if (run->current == NULL)
+        return TEMPORAL_EINVAL; /* not in workflow code: handlers must not block */
+    for (;;) {
+        if (ready(arg))
+            return 0;
+        if (run->tearing_down || (cancellable && run->cancel_requested))
+            return TEMPORAL_ECANCELED;
+        temporal__coro_yield();
+    }
+}
+
+/* History ---------------------------------------------------------------------------------------- */
+
+static bool is_command_event(int type)
+{
+    switch (type) {
+    case EV(ACTIVITY_TASK_SCHEDULED):
+    case EV(ACTIVITY_TASK_CANCEL_REQUESTED):
+    case EV(TIMER_STARTED):
+    case EV(TIMER_CANCELED):
+    case EV(WORKFLOW_EXECUTION_COMPLETED):
+    case EV(WORKFLOW_EXECUTION_FAILED):
+    case EV(WORKFLOW_EXECUTION_CANCELED):
+    case EV(WORKFLOW_EXECUTION_CONTINUED_AS_NEW):
+    case EV(MARKER_RECORDED):
+    case EV(START_CHILD_WORKFLOW_EXECUTION_INITIATED):
+    case EV(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED):
+    case EV(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED):
+    case EV(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES):
+    case EV(WORKFLOW_PROPERTIES_MODIFIED):
+    case EV(WORKFLOW_EXECUTION_UPDATE_ACCEPTED):
+    case EV(WORKFLOW_EXECUTION_UPDATE_COMPLETED):
+    case EV(NEXUS_OPERATION_SCHEDULED):
+    case EV(NEXUS_OPERATION_CANCEL_REQUESTED):
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The machine kind a command event belongs to, or -1. */
+static int kind_of_event(int type)
+{
+    switch (type) {
+    case EV(ACTIVITY_TASK_SCHEDULED):
+        return M_ACTIVITY;
+    case EV(TIMER_STARTED):
+        return M_TIMER;
+    case EV(WORKFLOW_EXECUTION_COMPLETED):
+        return M_COMPLETE;
+    case EV(WORKFLOW_EXECUTION_FAILED):
+        return M_FAIL;
+    case EV(WORKFLOW_EXECUTION_CANCELED):
+        return M_CANCEL;
+    case EV(WORKFLOW_EXECUTION_CONTINUED_AS_NEW):
+        return M_CONTINUE_AS_NEW;
+    default:
+        return -1;
+    }
+}
+
+/* Matches command event |e| with the oldest command awaiting its event (sdk-core's rule). */
+static int match_command(struct temporal_workflow_ctx *run, const temporal__pb_event *e,
+                         struct temporal_error *err)
+{
+    const char *event_name = temporal__event_type_name((int)e->event_type);
+    struct machine *m = run->queue_head;
+    if (m == NULL)
+        return nd_fail(err, e->event_id,
+                       "history has %s but the workflow code issued no command for it (was a "
+                       "step removed, or made conditional?)",
+                       event_name);
+    int kind = kind_of_event((int)e->event_type);
+    if (kind != (int)m->kind)
+        return nd_fail(err, e->event_id,
+                       "history has %s but the workflow code's next command is %s (id %s)",
+                       event_name, machine_names[m->kind], m->id);
+    if (m->kind == M_ACTIVITY) {
+        const Temporal__Api__History__V1__ActivityTaskScheduledEventAttributes *a =
+            e->activity_task_scheduled_event_attributes;
+        const char *type = a && a->activity_type ? str0(a->activity_type->name) : "";
+        if (a == NULL || strcmp(str0(a->activity_id), m->id) != 0 || strcmp(type, m->activity_type) != 0)
+            return nd_fail(err, e->event_id,
+                           "history scheduled activity '%s' (id %s) but the workflow code "
+                           "scheduled activity '%s' (id %s)",
+                           type, a ? str0(a->activity_id) : "", m->activity_type, m->id);
+    } else if (m->kind == M_TIMER) {
+        const Temporal__Api__History__V1__TimerStartedEventAttributes *a =
+            e->timer_started_event_attributes;
+        if (a == NULL || strcmp(str0(a->timer_id), m->id) != 0)
+            return nd_fail(err, e->event_id,
+                           "history started timer %s but the workflow code started timer %s",
+                           a ? str0(a->timer_id) : "", m->id);
+    }
+    run->queue_head = m->next_queue;
+    if (run->queue_head == NULL)
+        run->queue_tail = NULL;
+    m->matched = true;
+    m->sent = true;
+    m->initial_event_id = e->event_id;
+    return 0;
+}
+
+static void resolve_activity(struct temporal_workflow_ctx *run, struct machine *m, int code,
+                             const temporal__pb_payloads *result,
+                             const Temporal__Api__Failure__V1__Failure *failure,
+                             const char *default_detail)
+{
+    m->resolved = true;
+    m->result_code = code;
+    if (result != NULL)
+        temporal__payloads_from_proto(&m->result, result);
+    if (code != 0) {
+        char text[TEMPORAL_ERROR_MESSAGE_SIZE];
+        temporal__failure_describe(failure, text, sizeof(text));
+        temporal__fail(&m->error, code, -1, "activity '%s' (id %s) %s: %s", m->activity_type,
+                       m->id, code == TEMPORAL_ECANCELED ? "was cancelled" : "failed", text);
+        const char *detail = default_detail;
+        /* The cause chain's innermost application type names the failure best. */
+        for (const Temporal__Api__Failure__V1__Failure *f = failure; f; f = f->cause)
+            if (f->failure_info_case ==
+                    TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO &&
+                f->application_failure_info && !temporal__empty(f->application_failure_info->type))
+                detail = f->application_failure_info->type;
+        temporal__error_set_detail(&m->error, detail);
+    }
+    run->progress++;
+}
+
+static int add_signal(struct temporal_workflow_ctx *run,
+                      const Temporal__Api__History__V1__WorkflowExecutionSignaledEventAttributes *a)
+{
+    struct pending_signal *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return TEMPORAL_ENOMEM;
+    s->name = temporal__strdup(str0(a->signal_name));
+    if (s->name == NULL || temporal__payloads_from_proto(&s->args, a->input) != 0) {
+        free(s->name);
+        temporal_payloads_cleanup(&s->args);
+        free(s);
+        return TEMPORAL_ENOMEM;
+    }
+    if (run->signals_tail)
+        run->signals_tail->next = s;
+    else
+        run->signals = s;
+    run->signals_tail = s;
+    return 0;
+}
+
+static int apply_started(struct temporal_workflow_ctx *run, const temporal__pb_event *e)
+{
+    const Temporal__Api__History__V1__WorkflowExecutionStartedEventAttributes *a =
+        e->workflow_execution_started_event_attributes;
+    run->started = true;
+    run->info.start_time_ms = temporal__timestamp_ms(e->event_time);
+    if (a == NULL)
+        return 0;
+    run->info.attempt = a->attempt > 0 ? a->attempt : 1;
+    if (!temporal__empty(a->continued_execution_run_id)) {
+        char *c = temporal__strdup(a->continued_execution_run_id);
+        if (c == NULL)
+            return TEMPORAL_ENOMEM;
+        free(run->continued_run_id);
+        run->continued_run_id = c;
+        run->info.continued_run_id = c;
+    }
+    return temporal__payloads_from_proto(&run->input, a->input);
+}
+
+int temporal__wf_run_apply(struct temporal_workflow_ctx *run, temporal__pb_event *const *events,
+                           size_t count, int64_t task_started_event_id, struct temporal_error *err)
+{
+    for (size_t i = 0; i < count; i++) {
+        const temporal__pb_event *e = events[i];
+        if (e->event_id > task_started_event_id)
+            break;
+        if (e->event_id != run->last_event_id + 1)
+            return temporal__fail(err, TEMPORAL_EPROTOCOL, -1,
+                                  "history of workflow '%s' jumps from event %lld to %lld",
+                                  run->workflow_id, (long long)run->last_event_id,
+                                  (long long)e->event_id);
+        run->last_event_id = e->event_id;
+        int type = (int)e->event_type;
+        int rc = 0;
+
+        if (is_command_event(type)) {
+            if ((rc = match_command(run, e, err)) != 0)
+                return rc;
+            continue;
+        }
+        switch (type) {
+        case EV(WORKFLOW_EXECUTION_STARTED):
+            rc = apply_started(run, e);
+            break;
+        case EV(WORKFLOW_TASK_SCHEDULED):
+            /* Every command of the previous task must have met its event by now. */
+            if (run->queue_head != NULL && run->queue_head->sent)
+                return nd_fail(err, e->event_id,
+                               "the workflow code issued %s (id %s) that history does not "
+                               "have (was a step added?)",
+                               machine_names[run->queue_head->kind], run->queue_head->id);
+            break;
+        case EV(WORKFLOW_TASK_STARTED): {
+            /* A task boundary if this task completed, or if it is the task at hand. */
+            bool current = e->event_id == task_started_event_id;
+            bool completed = i + 1 < count &&
+                             events[i + 1]->event_type == EV(WORKFLOW_TASK_COMPLETED);
+            if (!current && !completed)
+                break; /* failed or timed out: its events are seen by the next task */
+            if (!run->started)
+                return temporal__fail(err, TEMPORAL_EPROTOCOL, -1,
+                                      "history of workflow '%s' does not start with "
+                                      "WorkflowExecutionStarted",
+                                      run->workflow_id);
+            run->replaying = !current;
+            run->now_ms = temporal__timestamp_ms(e->event_time);
+            run->info.history_length = e->event_id;
+            rc = activate(run);
+            break;
+        }
+        case EV(ACTIVITY_TASK_COMPLETED):
+        case EV(ACTIVITY_TASK_FAILED):
+        case EV(ACTIVITY_TASK_TIMED_OUT):
+        case EV(ACTIVITY_TASK_CANCELED): {
+            int64_t sched = 0;
+            if (type == EV(ACTIVITY_TASK_COMPLETED) && e->activity_task_completed_event_attributes)
+                sched = e->activity_task_completed_event_attributes->scheduled_event_id;
+            else if (type == EV(ACTIVITY_TASK_FAILED) && e->activity_task_failed_event_attributes)
+                sched = e->activity_task_failed_event_attributes->scheduled_event_id;
+            else if (type == EV(ACTIVITY_TASK_TIMED_OUT) && e->activity_task_timed_out_event_attributes)
+                sched = e->activity_task_timed_out_event_attributes->scheduled_event_id;
+            else if (type == EV(ACTIVITY_TASK_CANCELED) && e->activity_task_canceled_event_attributes)
+                sched = e->activity_task_canceled_event_attributes->scheduled_event_id;
+            struct machine *m = machine_by_event(run, sched);
+            if (m == NULL || m->kind != M_ACTIVITY)
+                return nd_fail(err, e->event_id, "%s refers to event %lld, which is not an activity "
+                               "of this workflow", temporal__event_type_name(type), (long long)sched);
+            if (type == EV(ACTIVITY_TASK_COMPLETED))
+                resolve_activity(run, m, 0, e->activity_task_completed_event_attributes->result,
+                                 NULL, NULL);
+            else if (type == EV(ACTIVITY_TASK_FAILED))
+                resolve_activity(run, m, TEMPORAL_EACTIVITY_FAILED, NULL,
+                                 e->activity_task_failed_event_attributes->failure, "ApplicationFailure");
+            else if (type == EV(ACTIVITY_TASK_TIMED_OUT))
+                resolve_activity(run, m, TEMPORAL_EACTIVITY_FAILED, NULL,
+                                 e->activity_task_timed_out_event_attributes->failure, "TimeoutFailure");
+            else
+                resolve_activity(run, m, TEMPORAL_ECANCELED, NULL, NULL, "CanceledFailure");
+            break;
+        }
+        case EV(TIMER_FIRED): {
+            const Temporal__Api__History__V1__TimerFiredEventAttributes *a =
+                e->timer_fired_event_attributes;
+            struct machine *m = machine_by_event(run, a ? a->started_event_id : 0);
+            if (m == NULL || m->kind != M_TIMER)
+                return nd_fail(err, e->event_id, "TimerFired refers to a timer this workflow did "
+                               "not start");
+            m->resolved = true;
+            run->progress++;
+            break;
+        }
+        case EV(WORKFLOW_EXECUTION_SIGNALED):
+            if (e->workflow_execution_signaled_event_attributes)
+                rc = add_signal(run, e->workflow_execution_signaled_event_attributes);
+            break;
+        case EV(WORKFLOW_EXECUTION_CANCEL_REQUESTED):
+            run->cancel_requested = true;
+            run->progress++;
+            break;
+        case EV(WORKFLOW_TASK_COMPLETED):
+        case EV(WORKFLOW_TASK_FAILED):
+        case EV(WORKFLOW_TASK_TIMED_OUT):
+        case EV(ACTIVITY_TASK_STARTED):
+        case EV(WORKFLOW_EXECUTION_TERMINATED):
+        case EV(WORKFLOW_EXECUTION_TIMED_OUT):
+            break;
+        default:
+            if (!e->worker_may_ignore)
+                return temporal__fail(err, TEMPORAL_EPROTOCOL, -1,
+                                      "history event %lld is %s, which this worker does not "
+                                      "handle yet",
+                                      (long long)e->event_id, temporal__event_type_name(type));
+        }
+        if (rc != 0)
+            return rc == TEMPORAL_ENOMEM
+                       ? temporal__fail(err, rc, -1, "out of memory applying history")
+                       : rc;
+    }
+    return 0;
+}
+
+size_t temporal__wf_run_take_commands(struct temporal_workflow_ctx *run, temporal__pb_command ***out)
+{
+    size_t n = 0;
+    for (struct machine *m = run->queue_head; m; m = m->next_queue)
+        if (!m->sent)
+            n++;
+    if (n > run->outgoing_cap) {
+        temporal__pb_command **o = realloc(run->outgoing, n * sizeof(*o));
+        if (o == NULL) {
+            *out = NULL;
+            return 0;
+        }
+        run->outgoing = o;
+        run->outgoing_cap = n;
+    }
+    size_t i = 0;
+    for (struct machine *m = run->queue_head; m; m = m->next_queue)
+        if (!m->sent) {
+            run->outgoing[i++] = &m->command;
+            m->sent = true;
+        }
+    *out = run->outgoing;
+    return n;
+}
+
+int temporal__wf_run_query(struct temporal_workflow_ctx *run, const char *type,
+                           const struct temporal_payloads *args, struct temporal_payloads *answer,
+                           struct temporal_error *err)
+{
+    for (struct handler *h = run->query_handlers; h; h = h->next) {
+        if (strcmp(h->name, type) != 0)
+            continue;
+        int rc = ((temporal_workflow_query_fn)h->fn)(run, args, answer, h->arg);
+        if (rc != 0)
+            return temporal__fail(err, rc, -1, "query handler '%s' failed: %s", type,
+                                  temporal_strerror(rc));
+        return 0;
+    }
+    char known[512];
+    size_t used = 0;
+    known[0] = '\0';
+    for (struct handler *h = run->query_handlers; h && used + 1 < sizeof(known); h = h->next) {
+        int n = snprintf(known + used, sizeof(known) - used, "%s%s", used ? ", " : "", h->name);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    return temporal__fail(err, TEMPORAL_EQUERY_FAILED, -1,
+                          "unknown query type '%s' for workflow type '%s'; known queries: [%s]",
+                          type, run->workflow_type, known);
+}
+
+/* The API of workflow code ----------------------------------------------------------------------- */
+
+const struct temporal_workflow_info *temporal_workflow_info(const struct temporal_workflow_ctx *ctx)
+{
+    return &ctx->info;
+}
+
+void *temporal_workflow_user_data(const struct temporal_workflow_ctx *ctx)
+{
+    return ctx->def->user_data;
+}
+
+int64_t temporal_workflow_now_ms(const struct temporal_workflow_ctx *ctx) { return ctx->now_ms; }
+
+void *temporal_workflow_alloc(struct temporal_workflow_ctx *ctx, size_t size)
+{
+    if (ctx->allocation_count == ctx->allocation_cap) {
+        size_t cap = ctx->allocation_cap ? ctx->allocation_cap * 2 : 8;
+        void **a = realloc(ctx->allocations, cap * sizeof(*a));
+        if (a == NULL)
+            return NULL;
+        ctx->allocations = a;
+        ctx->allocation_cap = cap;
+    }
+    void *p = calloc(1, size ? size : 1);
+    if (p != NULL)
+        ctx->allocations[ctx->allocation_count++] = p;
+    return p;
+}
+
+uint64_t temporal_workflow_random(struct temporal_workflow_ctx *ctx)
+{
+    /* splitmix64 */
+    uint64_t z = (ctx->rng += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+bool temporal_workflow_is_replaying(const struct temporal_workflow_ctx *ctx)
+{
+    return ctx->replaying;
+}
+
+bool temporal_workflow_is_cancel_requested(const struct temporal_workflow_ctx *ctx)
+{
+    return ctx->cancel_requested;
+}
+
+void temporal_workflow_log(struct temporal_workflow_ctx *ctx, const char *fmt, ...)
+{
+    if (ctx->replaying || ctx->log.fn == NULL)
+        return;
+    char msg[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    run_log(ctx, TEMPORAL_LOG_INFO, "%s", msg);
+}
+
+const struct temporal_error *temporal_workflow_last_error(const struct temporal_workflow_ctx *ctx)
+{
+    static const struct temporal_error none = { 0, -1, "", "" };
+    return ctx->current ? &ctx->current->last_error : &none;
+}
+
+int temporal_workflow_fail(struct temporal_workflow_ctx *ctx, const char *type,
+                           const char *message, bool non_retryable,
+                           const struct temporal_payloads *details)
+{
+    free(ctx->failure_type);
+    free(ctx->failure_message);
+    temporal_payloads_cleanup(&ctx->failure_details);
+    ctx->failure_type = temporal__strdup(temporal__empty(type) ? DEFAULT_FAILURE_TYPE : type);
+    ctx->failure_message = temporal__strdup(message ? message : "");
+    ctx->failure_non_retryable = non_retryable;
+    copy_payloads(&ctx->failure_details, details);
+    ctx->failure_set = true;
+    return TEMPORAL_EWORKFLOW_FAILED;
+}
+
+int temporal_workflow_continue_as_new(struct temporal_workflow_ctx *ctx,
+                                      const struct temporal_payloads *input)
+{
+    temporal_payloads_cleanup(&ctx->continue_input);
+    if (copy_payloads(&ctx->continue_input, input) != 0)
+        return TEMPORAL_ENOMEM;
+    return TEMPORAL_ECONTINUED_AS_NEW;
+}
+
+static bool machine_resolved(void *arg) { return ((struct machine *)arg)->resolved; }
+
+static void set_duration(struct machine *m, int slot, Google__Protobuf__Duration **field, int64_t ms)
+{
+    if (ms > 0)
+        *field = temporal__duration_set(&m->durations[slot], ms);
+}
+
+int temporal_workflow_execute_activity(struct temporal_workflow_ctx *ctx, const char *activity_type,
+                                       const struct temporal_payloads *input,
+                                       const struct temporal_activity_options *user_opts,
+                                       struct temporal_payloads *out)
+{
+    struct temporal_workflow_branch *b = ctx->current;
+    if (b == NULL)
+        return TEMPORAL_EINVAL;
+    struct temporal_activity_options o;
+    memset(&o, 0, sizeof(o));
+    if (user_opts != NULL)
+        memcpy(&o, user_opts, user_opts->self_size < sizeof(o) ? user_opts->self_size : sizeof(o));
+    if (temporal__empty(activity_type) || out == NULL)
+        return temporal__fail(&b->last_error, TEMPORAL_EINVAL, -1,
+                              "execute_activity needs an activity type and an output list");
+    if (o.schedule_to_close_timeout_ms <= 0 && o.start_to_close_timeout_ms <= 0)
+        return temporal__fail(&b->last_error, TEMPORAL_EINVAL, -1,
+                              "activity '%s' needs start_to_close_timeout_ms or "
+                              "schedule_to_close_timeout_ms",
+                              activity_type);
+    if (ctx->cancel_requested)
+        return temporal__fail(&b->last_error, TEMPORAL_ECANCELED, -1, "workflow cancelled");
+
+    struct machine *m = machine_add(ctx, M_ACTIVITY);
+    if (m == NULL)
+        return TEMPORAL_ENOMEM;
+    int rc = 0;
+    m->activity_type = temporal__strdup(activity_type);
+    m->task_queue = temporal__strdup(temporal__empty(o.task_queue) ? ctx->task_queue : o.task_queue);
+    if (m->activity_type == NULL || m->task_queue == NULL || copy_payloads(&m->payloads, input) != 0)
+        return TEMPORAL_ENOMEM;
+    temporal__payloads_view_init(&m->view, &m->payloads, &rc);
+    if (rc != 0)
+        return rc;
+    Temporal__Api__Common__V1__ActivityType at = TEMPORAL__API__COMMON__V1__ACTIVITY_TYPE__INIT;
+    at.name = m->activity_type;
+    m->activity_type_msg = at;
+    Temporal__Api__Taskqueue__V1__TaskQueue tq = TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE__INIT;
+    tq.name = m->task_queue;
+    tq.kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
+    m->task_queue_msg = tq;
+    Temporal__Api__Command__V1__ScheduleActivityTaskCommandAttributes a =
+        TEMPORAL__API__COMMAND__V1__SCHEDULE_ACTIVITY_TASK_COMMAND_ATTRIBUTES__INIT;
+    a.activity_id = m->id;
+    a.activity_type = &m->activity_type_msg;
+    a.task_queue = &m->task_queue_msg;
+    a.input = m->view.msg.n_payloads ? &m->view.msg : NULL;
+    m->attrs.activity = a;
+    set_duration(m, 0, &m->attrs.activity.schedule_to_close_timeout, o.schedule_to_close_timeout_ms);
+    set_duration(m, 1, &m->attrs.activity.schedule_to_start_timeout, o.schedule_to_start_timeout_ms);
+    set_duration(m, 2, &m->attrs.activity.start_to_close_timeout, o.start_to_close_timeout_ms);
+    set_duration(m, 3, &m->attrs.activity.heartbeat_timeout, o.heartbeat_timeout_ms);
+    if (o.retry_policy != NULL) {
+        const struct temporal_retry_policy *p = o.retry_policy;
+        Temporal__Api__Common__V1__RetryPolicy r = TEMPORAL__API__COMMON__V1__RETRY_POLICY__INIT;
+        r.backoff_coefficient = p->backoff_coefficient;
+        r.maximum_attempts = p->maximum_attempts;
+        m->retry = r;
+        if (p->initial_interval_ms > 0)
+            m->retry.initial_interval = temporal__duration_set(&m->retry_durations[0],
+                                                               p->initial_interval_ms);
+        if (p->maximum_interval_ms > 0)
+            m->retry.maximum_interval = temporal__duration_set(&m->retry_durations[1],
+                                                               p->maximum_interval_ms);
+        m->attrs.activity.retry_policy = &m->retry;
+        if (p->non_retryable_error_types_count > 0) {
+            m->non_retryable = calloc(p->non_retryable_error_types_count, sizeof(char *));
+            if (m->non_retryable == NULL)
+                return TEMPORAL_ENOMEM;
+            for (size_t i = 0; i < p->non_retryable_error_types_count; i++) {
+                m->non_retryable[i] = temporal__strdup(p->non_retryable_error_types[i]);
+                if (m->non_retryable[i] == NULL)
+                    return TEMPORAL_ENOMEM;
+                m->non_retryable_count++;
+            }
+            m->retry.n_non_retryable_error_types = m->non_retryable_count;
+            m->retry.non_retryable_error_types = m->non_retryable;
+        }
+    }
+    m->command.command_type = CMD(SCHEDULE_ACTIVITY_TASK);
+    m->command.attributes_case =
+        TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_SCHEDULE_ACTIVITY_TASK_COMMAND_ATTRIBUTES;
+    m->command.schedule_activity_task_command_attributes = &m->attrs.activity;
+
+    rc = block_until(ctx, machine_resolved, m, true);
+    if (rc != 0)
+        return temporal__fail(&b->last_error, rc, -1, "activity '%s' (id %s): workflow cancelled",
+                              activity_type, m->id);
+    if (m->result_code != 0) {
+        b->last_error = m->error;
+        return m->result_code;
+    }
+    return copy_payloads(out, &m->result);
+}
+
+int temporal_workflow_sleep(struct temporal_workflow_ctx *ctx, int64_t ms)
+{
+    if (ctx->current == NULL || ms < 0)
+        return TEMPORAL_EINVAL;
+    if (ms == 0)
+        return 0;
+    if (ctx->cancel_requested)
+        return TEMPORAL_ECANCELED;
+    struct machine *m = machine_add(ctx, M_TIMER);
+    if (m == NULL)
+        return TEMPORAL_ENOMEM;
+    Temporal__Api__Command__V1__StartTimerCommandAttributes a =
+        TEMPORAL__API__COMMAND__V1__START_TIMER_COMMAND_ATTRIBUTES__INIT;
+    a.timer_id = m->id;
+    a.start_to_fire_timeout = temporal__duration_set(&m->durations[0], ms);
+    m->attrs.timer = a;
+    m->command.command_type = CMD(START_TIMER);
+    m->command.attributes_case =
+        TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_START_TIMER_COMMAND_ATTRIBUTES;
+    m->command.start_timer_command_attributes = &m->attrs.timer;
+    return block_until(ctx, machine_resolved, m, true);
+}
+
+struct condition_wait {
+    struct temporal_workflow_ctx *ctx;
+    temporal_workflow_condition_fn cond;
+    void *arg;
+};
+
+static bool condition_ready(void *arg)
+{
+    struct condition_wait *w = arg;
+    return w->cond(w->ctx, w->arg);
+}
+
+int temporal_workflow_wait_condition(struct temporal_workflow_ctx *ctx,
+                                     temporal_workflow_condition_fn cond, void *arg)
+{
+    if (cond == NULL)
+        return TEMPORAL_EINVAL;
+    struct condition_wait w = { ctx, cond, arg };
+    return block_until(ctx, condition_ready, &w, true);
+}
+
+static int add_handler(struct handler **list, const char *name, void *fn, void *arg)
+{
+    if (temporal__empty(name) || fn == NULL)
+        return TEMPORAL_EINVAL;
+    for (struct handler *h = *list; h; h = h->next)
+        if (strcmp(h->name, name) == 0) {
+            h->fn = fn;
+            h->arg = arg;
+            return 0;
+        }
+    struct handler *h = calloc(1, sizeof(*h));
+    if (h == NULL || (h->name = temporal__strdup(name)) == NULL) {
+        free(h);
+        return TEMPORAL_ENOMEM;
+    }
+    h->fn = fn;
+    h->arg = arg;
+    /* Append, so iteration follows registration order. */
+    while (*list)
+        list = &(*list)->next;
+    *list = h;
+    return 0;
+}
+
+int temporal_workflow_on_signal(struct temporal_workflow_ctx *ctx, const char *name,
+                                temporal_workflow_signal_fn fn, void *arg)
+{
+    int rc = add_handler(&ctx->signal_handlers, name, (void *)fn, arg);
+    if (rc == 0)
+        ctx->progress++; /* buffered signals may now be delivered */
+    return rc;
+}
+
+int temporal_workflow_on_query(struct temporal_workflow_ctx *ctx, const char *name,
+                               temporal_workflow_query_fn fn, void *arg)
+{
+    return add_handler(&ctx->query_handlers, name, (void *)fn, arg);
+}
+
+int temporal_workflow_spawn(struct temporal_workflow_ctx *ctx, temporal_workflow_branch_fn fn,
+                            void *arg, struct temporal_workflow_branch **out)
+{
+    if (fn == NULL || out == NULL || !ctx->in_activation)
+        return TEMPORAL_EINVAL;
+    return branch_new(ctx, fn, arg, out);
+}
+
+static bool branch_done(void *arg) { return ((struct temporal_workflow_branch *)arg)->done; }
+
+int temporal_workflow_join(struct temporal_workflow_ctx *ctx, struct temporal_workflow_branch *branch)
+{
+    if (branch == NULL || branch->run != ctx || branch == ctx->current)
+        return TEMPORAL_EINVAL;
+    int rc = block_until(ctx, branch_done, branch, false);
+    return rc != 0 ? rc : branch->rc;
+}
