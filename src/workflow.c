@@ -45,6 +45,10 @@ struct machine {
     int result_code;
     struct temporal_payloads result;
     struct temporal_error error;
+    bool has_app_failure;
+    char *app_type, *app_message;
+    bool app_non_retryable;
+    struct temporal_payloads app_details;
     /* The command message and its parts. */
     temporal__pb_command command;
     union {
@@ -84,6 +88,8 @@ struct temporal_workflow_branch {
     bool done;
     int rc;
     struct temporal_error last_error;
+    const struct machine *last_failed; /* whose ApplicationFailure last_failure shows */
+    struct temporal_failure_info last_failure;
     struct temporal_workflow_branch *next;
 };
 
@@ -204,6 +210,9 @@ static void machine_free(struct machine *m)
     free(m->failure_message);
     temporal__payloads_view_cleanup(&m->failure_view);
     temporal_payloads_cleanup(&m->failure_details);
+    free(m->app_type);
+    free(m->app_message);
+    temporal_payloads_cleanup(&m->app_details);
     free(m);
 }
 
@@ -694,12 +703,22 @@ static void resolve_activity(struct temporal_workflow_ctx *run, struct machine *
         temporal__fail(&m->error, code, -1, "activity '%s' (id %s) %s: %s", m->activity_type,
                        m->id, code == TEMPORAL_ECANCELED ? "was cancelled" : "failed", text);
         const char *detail = default_detail;
-        /* The cause chain's innermost application type names the failure best. */
-        for (const Temporal__Api__Failure__V1__Failure *f = failure; f; f = f->cause)
-            if (f->failure_info_case ==
-                    TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO &&
-                f->application_failure_info && !temporal__empty(f->application_failure_info->type))
-                detail = f->application_failure_info->type;
+        /* The first ApplicationFailure of the cause chain is what the activity raised. */
+        for (const Temporal__Api__Failure__V1__Failure *f = failure; f; f = f->cause) {
+            if (f->failure_info_case !=
+                    TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO ||
+                f->application_failure_info == NULL)
+                continue;
+            const Temporal__Api__Failure__V1__ApplicationFailureInfo *app = f->application_failure_info;
+            if (!temporal__empty(app->type))
+                detail = app->type;
+            m->app_type = temporal__strdup(str0(app->type));
+            m->app_message = temporal__strdup(str0(f->message));
+            m->app_non_retryable = app->non_retryable;
+            temporal__payloads_from_proto(&m->app_details, app->details);
+            m->has_app_failure = m->app_type != NULL && m->app_message != NULL;
+            break;
+        }
         temporal__error_set_detail(&m->error, detail);
     }
     run->progress++;
@@ -987,6 +1006,12 @@ const struct temporal_error *temporal_workflow_last_error(const struct temporal_
     return ctx->current ? &ctx->current->last_error : &none;
 }
 
+const struct temporal_failure_info *
+temporal_workflow_last_failure(const struct temporal_workflow_ctx *ctx)
+{
+    return ctx->current && ctx->current->last_failed ? &ctx->current->last_failure : NULL;
+}
+
 int temporal_workflow_fail(struct temporal_workflow_ctx *ctx, const char *type,
                            const char *message, bool non_retryable,
                            const struct temporal_payloads *details)
@@ -1109,6 +1134,13 @@ int temporal_workflow_execute_activity(struct temporal_workflow_ctx *ctx, const 
                               activity_type, m->id);
     if (m->result_code != 0) {
         b->last_error = m->error;
+        b->last_failed = m->has_app_failure ? m : NULL;
+        if (b->last_failed != NULL) {
+            b->last_failure.type = m->app_type;
+            b->last_failure.message = m->app_message;
+            b->last_failure.non_retryable = m->app_non_retryable;
+            b->last_failure.details = &m->app_details;
+        }
         return m->result_code;
     }
     return copy_payloads(out, &m->result);

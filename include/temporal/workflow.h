@@ -120,6 +120,26 @@ TEMPORAL_API int temporal_workflow_execute_activity(struct temporal_workflow_ctx
 TEMPORAL_API const struct temporal_error *
 temporal_workflow_last_error(const struct temporal_workflow_ctx *ctx);
 
+/** The fields of a failure, as another SDK's ApplicationError carries them. */
+struct temporal_failure_info {
+    /** ApplicationFailure type (e.g. "ValueError", or a custom type); "" if not an ApplicationFailure. */
+    const char *type;
+    /** The failure's own message. */
+    const char *message;
+    bool non_retryable;
+    /** Its details payloads (possibly empty). */
+    const struct temporal_payloads *details;
+};
+
+/**
+ * The ApplicationFailure behind the last failed activity call of this branch (the first
+ * ApplicationFailure in the failure's cause chain), or NULL if there was none.  Borrowed;
+ * valid until the branch's next call.
+ * Since: 0.1
+ */
+TEMPORAL_API const struct temporal_failure_info *
+temporal_workflow_last_failure(const struct temporal_workflow_ctx *ctx);
+
 /**
  * Sleeps |ms| milliseconds of workflow time (a durable server-side timer).  Returns 0, or
  * TEMPORAL_ECANCELED if the workflow is cancelled first.  Blocks the calling branch.

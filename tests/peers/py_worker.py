@@ -17,7 +17,7 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-from temporalio import workflow
+from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
@@ -130,12 +130,28 @@ class RunActivity:
                     "type": getattr(cause, "type", None),
                     "message": getattr(cause, "message", str(cause)),
                     "non_retryable": getattr(cause, "non_retryable", None),
+                    "details": list(getattr(cause, "details", ()) or ()),
                     "cause_type": type(cause).__name__,
                 }
             }
 
 
 WORKFLOWS = [Echo, WaitForSignal, CountDown, Fail, Sleep, RunActivity]
+
+
+@activity.defn(name="py_echo")
+async def py_echo(value: Any) -> Any:
+    """Returns its argument: a C workflow calls it across task queues."""
+    return value
+
+
+@activity.defn(name="py_fail")
+async def py_fail(_ignored: Any = None) -> None:
+    """Fails with every ApplicationError field set, for a C workflow to inspect."""
+    raise ApplicationError("py says no", {"k": "v"}, 7, type="PyError", non_retryable=True)
+
+
+ACTIVITIES = [py_echo, py_fail]
 
 
 async def connect(address: str, namespace: str) -> Client:
@@ -170,6 +186,7 @@ async def main() -> None:
         client,
         task_queue=args.task_queue,
         workflows=WORKFLOWS,
+        activities=ACTIVITIES,
         graceful_shutdown_timeout=timedelta(seconds=2),
     )
     async with worker:
