@@ -303,11 +303,6 @@ int temporal__wf_run_new(struct temporal_workflow_ctx **out, const struct tempor
         temporal__wf_run_free(run);
         return TEMPORAL_ENOMEM;
     }
-    /* Deterministic randomness: seeded from the run id (FNV-1a), same on every replay. */
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *c = run_id; *c; c++)
-        h = (h ^ (uint8_t)*c) * 1099511628211ULL;
-    run->rng = h;
     struct temporal_workflow_info *in = &run->info;
     in->workflow_id = run->workflow_id;
     in->run_id = run->run_id;
@@ -745,12 +740,25 @@ static int add_signal(struct temporal_workflow_ctx *run,
     return 0;
 }
 
+/* Deterministic randomness: seeded (FNV-1a) from a run id recorded in history, so the
+ * worker and a replayer get the same sequence on every replay. */
+static void seed_random(struct temporal_workflow_ctx *run, const char *id)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *c = id; *c; c++)
+        h = (h ^ (uint8_t)*c) * 1099511628211ULL;
+    run->rng = h;
+}
+
 static int apply_started(struct temporal_workflow_ctx *run, const temporal__pb_event *e)
 {
     const Temporal__Api__History__V1__WorkflowExecutionStartedEventAttributes *a =
         e->workflow_execution_started_event_attributes;
     run->started = true;
     run->info.start_time_ms = temporal__timestamp_ms(e->event_time);
+    seed_random(run, a && !temporal__empty(a->original_execution_run_id)
+                         ? a->original_execution_run_id
+                         : run->run_id);
     if (a == NULL)
         return 0;
     run->info.attempt = a->attempt > 0 ? a->attempt : 1;
@@ -1245,4 +1253,45 @@ int temporal_workflow_join(struct temporal_workflow_ctx *ctx, struct temporal_wo
         return TEMPORAL_EINVAL;
     int rc = block_until(ctx, branch_done, branch, false);
     return rc != 0 ? rc : branch->rc;
+}
+
+/* Replayer ---------------------------------------------------------------------------------------- */
+
+int temporal_workflow_replay(temporal_workflow_fn fn, void *user_data, const uint8_t *history,
+                             size_t len, struct temporal_error *err)
+{
+    if (fn == NULL || history == NULL)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1, "replay needs workflow code and a history");
+    Temporal__Api__History__V1__History *h =
+        temporal__api__history__v1__history__unpack(NULL, len, history);
+    if (h == NULL)
+        return temporal__fail(err, TEMPORAL_EPROTOCOL, -1,
+                              "the history is not a serialized temporal.api.history.v1.History");
+    int rc;
+    const temporal__pb_event *first = h->n_events > 0 ? h->events[0] : NULL;
+    if (first == NULL || first->event_type != EV(WORKFLOW_EXECUTION_STARTED) ||
+        first->workflow_execution_started_event_attributes == NULL) {
+        rc = temporal__fail(err, TEMPORAL_EPROTOCOL, -1,
+                            "the history does not start with WorkflowExecutionStarted");
+    } else {
+        const Temporal__Api__History__V1__WorkflowExecutionStartedEventAttributes *a =
+            first->workflow_execution_started_event_attributes;
+        struct temporal__wf_def def = { (char *)(a->workflow_type ? str0(a->workflow_type->name) : ""),
+                                        fn, TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, user_data };
+        struct temporal_workflow_ctx *run = NULL;
+        const char *run_id = str0(a->original_execution_run_id);
+        rc = temporal__wf_run_new(&run, &def, "replay", a->task_queue ? str0(a->task_queue->name) : "",
+                                  "replay", run_id, NULL);
+        if (rc != 0) {
+            rc = temporal__fail(err, rc, -1, "out of memory");
+        } else {
+            /* Everything is replay: no task is "current". */
+            int64_t last = h->events[h->n_events - 1]->event_id;
+            rc = temporal__wf_run_apply(run, h->events, h->n_events, last + 1, err);
+            /* Commands the code issued after the last recorded ones are new steps: fine. */
+            temporal__wf_run_free(run);
+        }
+    }
+    temporal__api__history__v1__history__free_unpacked(h, NULL);
+    return rc;
 }

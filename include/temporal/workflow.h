@@ -11,7 +11,9 @@
  *
  * Blocking calls (executing an activity, sleeping, waiting for a condition, joining a
  * branch) suspend only the calling coroutine; other branches of the same workflow run
- * meanwhile.  Everything of one workflow run happens on one thread, one coroutine at a
+ * meanwhile.  When the worker drops a run from memory (its cache is full, or it shuts
+ * down) while code is blocked, the blocking call returns TEMPORAL_ECANCELED: free what
+ * you hold and return; the run continues later by replay on some worker.  Everything of one workflow run happens on one thread, one coroutine at a
  * time, so branches need no locks.
  *
  *     static int greet(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
@@ -263,6 +265,20 @@ TEMPORAL_API int temporal_workflow_fail(struct temporal_workflow_ctx *ctx, const
  */
 TEMPORAL_API int temporal_workflow_continue_as_new(struct temporal_workflow_ctx *ctx,
                                                    const struct temporal_payloads *input);
+
+/**
+ * Replays a recorded history against workflow code, without a server: use it in your own
+ * tests to check that a code change is safe for workflows already running.  |history| is a
+ * serialized temporal.api.history.v1.History (as temporal_client_fetch_history() returns
+ * in |serialized|), |len| bytes; |fn| is the workflow code (|user_data| for
+ * temporal_workflow_user_data()).  Returns 0 if the code reproduces the history,
+ * TEMPORAL_ENONDETERMINISM if it does not (|err| names the event and the difference),
+ * TEMPORAL_EPROTOCOL for a history that cannot be decoded, or TEMPORAL_ENOMEM.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_replay(temporal_workflow_fn fn, void *user_data,
+                                          const uint8_t *history, size_t len,
+                                          struct temporal_error *err);
 
 TEMPORAL_EXTERN_C_END
 

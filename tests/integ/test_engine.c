@@ -1,0 +1,224 @@
+/*
+ * Engine acceptance against the real dev server: many workflows through a tiny cache
+ * (evictions and replays), a worker stopped mid-flight that loses nothing, and the
+ * replayer run on recorded histories against unchanged and changed code.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "support.h"
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+    nanosleep(&ts, NULL);
+}
+
+static int add_one(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
+                   struct temporal_payloads *out, void *ud)
+{
+    (void)ctx;
+    int delay_ms = ud ? *(int *)ud : 0;
+    if (delay_ms > 0)
+        sleep_ms(delay_ms);
+    const char *json;
+    if (in->count < 1 || temporal_payload_get_json(&in->items[0], &json, NULL) != 0)
+        return TEMPORAL_EINVAL;
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%ld", strtol(json, NULL, 10) + 1);
+    return temporal_payloads_add_json(out, buf, strlen(buf));
+}
+
+/* Three activities in a row (with a timer between the last two): 0 -> 3. */
+static int three_steps(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                       struct temporal_payloads *out)
+{
+    (void)in;
+    struct temporal_activity_options o = TEMPORAL_ACTIVITY_OPTIONS_INIT;
+    o.start_to_close_timeout_ms = 30000;
+    struct temporal_payloads value = TEMPORAL_PAYLOADS_INIT;
+    temporal_payloads_add_json(&value, "0", 1);
+    for (int i = 0; i < 3; i++) {
+        struct temporal_payloads next = TEMPORAL_PAYLOADS_INIT;
+        int rc = temporal_workflow_execute_activity(ctx, "add_one", &value, &o, &next);
+        temporal_payloads_cleanup(&value);
+        value = next;
+        if (rc == 0 && i == 1)
+            rc = temporal_workflow_sleep(ctx, 50);
+        if (rc != 0) { /* also when the run is evicted: free what we hold and return */
+            temporal_payloads_cleanup(&value);
+            return rc;
+        }
+    }
+    int rc = temporal_payloads_add_copy(out, &value.items[0]);
+    temporal_payloads_cleanup(&value);
+    return rc;
+}
+
+/* The same workflow after an incompatible change: a timer where the first activity was. */
+static int three_steps_changed(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                               struct temporal_payloads *out)
+{
+    (void)in, (void)out;
+    return temporal_workflow_sleep(ctx, 10);
+}
+
+struct running_worker {
+    struct temporal_client *client;
+    struct temporal_worker *worker;
+    pthread_t thread;
+    int rc;
+    struct temporal_error err;
+};
+
+static void *run_thread(void *arg)
+{
+    struct running_worker *rw = arg;
+    rw->rc = temporal_worker_run(rw->worker, &rw->err);
+    return NULL;
+}
+
+static void start_worker(struct running_worker *rw, const char *task_queue, int32_t max_cached,
+                         int *activity_delay_ms)
+{
+    memset(rw, 0, sizeof(*rw));
+    rw->client = ts_connect();
+    struct temporal_worker_options o = TEMPORAL_WORKER_OPTIONS_INIT;
+    o.task_queue = task_queue;
+    o.max_cached_workflows = max_cached;
+    o.max_workflow_pollers = 4;
+    o.max_activity_pollers = 4;
+    o.max_concurrent_activities = 20;
+    o.graceful_shutdown_timeout_ms = 20000;
+    struct temporal_error err;
+    TS_OK(temporal_worker_new(&rw->worker, rw->client, &o, &err), err);
+    assert_int_equal(temporal_worker_register_workflow(rw->worker, "ThreeSteps", three_steps,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                     0);
+    assert_int_equal(temporal_worker_register_activity(rw->worker, "add_one", add_one,
+                                                       activity_delay_ms),
+                     0);
+    assert_int_equal(pthread_create(&rw->thread, NULL, run_thread, rw), 0);
+}
+
+static void stop_worker(struct running_worker *rw)
+{
+    temporal_worker_stop(rw->worker);
+    pthread_join(rw->thread, NULL);
+    TS_OK(rw->rc, rw->err);
+    temporal_worker_free(rw->worker);
+    temporal_client_free(rw->client);
+}
+
+static void start_many(struct temporal_client *c, const char *task_queue, const char *prefix, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char id[128];
+        snprintf(id, sizeof(id), "%s-%d", prefix, i);
+        struct temporal_start_workflow_options o = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
+        o.workflow_id = id;
+        o.workflow_type = "ThreeSteps";
+        o.task_queue = task_queue;
+        o.execution_timeout_ms = 300000;
+        struct temporal_error err;
+        TS_OK(temporal_client_start_workflow(c, &o, NULL, NULL, &err), err);
+    }
+}
+
+/* Waits for every workflow and checks its result and that no task ever timed out. */
+static void check_all(struct temporal_client *c, const char *prefix, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char id[128];
+        snprintf(id, sizeof(id), "%s-%d", prefix, i);
+        struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+        struct temporal_error err;
+        TS_OK(temporal_client_get_workflow_result(c, id, NULL, 120000, &res, &err), err);
+        assert_int_equal(res.count, 1);
+        assert_string_equal((const char *)res.items[0].data, "3");
+        temporal_payloads_cleanup(&res);
+        struct temporal_history h;
+        TS_OK(temporal_client_fetch_history(c, id, NULL, &h, &err), err);
+        for (size_t k = 0; k < h.count; k++) {
+            const char *t = h.events[k].event_type_name;
+            if (strcmp(t, "EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT") == 0 ||
+                strcmp(t, "EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT") == 0 ||
+                strcmp(t, "EVENT_TYPE_WORKFLOW_TASK_FAILED") == 0)
+                fail_msg("workflow %s has %s at event %lld", id, t, (long long)h.events[k].event_id);
+        }
+        temporal_history_cleanup(&h);
+    }
+}
+
+static void many_workflows_small_cache(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    char tq[96];
+    ts_unique(tq, sizeof(tq), "c-load");
+    struct running_worker rw;
+    start_worker(&rw, tq, 5, NULL); /* 5 cached runs for 200 workflows: constant eviction */
+    start_many(rw.client, tq, tq, N);
+    check_all(rw.client, tq, N);
+    stop_worker(&rw);
+}
+
+static void stop_mid_flight_loses_nothing(void **state)
+{
+    (void)state;
+    enum { N = 20 };
+    char tq[96];
+    ts_unique(tq, sizeof(tq), "c-stop");
+    int delay = 400;
+    struct running_worker a;
+    start_worker(&a, tq, 10, &delay);
+    start_many(a.client, tq, tq, N);
+    sleep_ms(600); /* activities and workflow tasks in flight */
+    stop_worker(&a); /* graceful: running activities finish and are reported */
+    struct running_worker b;
+    start_worker(&b, tq, 10, &delay);
+    check_all(b.client, tq, N);
+    stop_worker(&b);
+}
+
+static void replay_recorded_history(void **state)
+{
+    (void)state;
+    char tq[96];
+    ts_unique(tq, sizeof(tq), "c-replay");
+    struct running_worker rw;
+    start_worker(&rw, tq, -1, NULL);
+    start_many(rw.client, tq, tq, 1);
+    check_all(rw.client, tq, 1);
+    char id[128];
+    snprintf(id, sizeof(id), "%s-0", tq);
+    struct temporal_history h;
+    struct temporal_error err;
+    TS_OK(temporal_client_fetch_history(rw.client, id, NULL, &h, &err), err);
+    stop_worker(&rw);
+
+    /* The same code replays the history cleanly ... */
+    TS_OK(temporal_workflow_replay(three_steps, NULL, h.serialized, h.serialized_len, &err), err);
+    /* ... a changed one is reported, with the event where it diverged. */
+    assert_int_equal(temporal_workflow_replay(three_steps_changed, NULL, h.serialized,
+                                              h.serialized_len, &err),
+                     TEMPORAL_ENONDETERMINISM);
+    print_message("replay of changed code: %s\n", err.message);
+    assert_non_null(strstr(err.message, "at history event 5"));
+    assert_non_null(strstr(err.message, "StartTimer"));
+    /* Garbage is not a history. */
+    const uint8_t junk[] = { 0xff, 0xff, 0xff };
+    assert_int_equal(temporal_workflow_replay(three_steps, NULL, junk, sizeof(junk), &err),
+                     TEMPORAL_EPROTOCOL);
+    temporal_history_cleanup(&h);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(many_workflows_small_cache),
+    cmocka_unit_test(stop_mid_flight_loses_nothing),
+    cmocka_unit_test(replay_recorded_history),
+};
+TS_MAIN(tests)
