@@ -3,11 +3,17 @@
  * (evictions and replays), a worker stopped mid-flight that loses nothing, and the
  * replayer run on recorded histories against unchanged and changed code.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "support.h"
 
@@ -81,11 +87,11 @@ static void *run_thread(void *arg)
     return NULL;
 }
 
-static void start_worker(struct running_worker *rw, const char *task_queue, int32_t max_cached,
-                         int *activity_delay_ms)
+static void start_worker_on(struct running_worker *rw, struct temporal_client *client,
+                            const char *task_queue, int32_t max_cached, int *activity_delay_ms)
 {
     memset(rw, 0, sizeof(*rw));
-    rw->client = ts_connect();
+    rw->client = client;
     struct temporal_worker_options o = TEMPORAL_WORKER_OPTIONS_INIT;
     o.task_queue = task_queue;
     o.max_cached_workflows = max_cached;
@@ -102,6 +108,12 @@ static void start_worker(struct running_worker *rw, const char *task_queue, int3
                                                        activity_delay_ms),
                      0);
     assert_int_equal(pthread_create(&rw->thread, NULL, run_thread, rw), 0);
+}
+
+static void start_worker(struct running_worker *rw, const char *task_queue, int32_t max_cached,
+                         int *activity_delay_ms)
+{
+    start_worker_on(rw, ts_connect(), task_queue, max_cached, activity_delay_ms);
 }
 
 static void stop_worker(struct running_worker *rw)
@@ -216,7 +228,101 @@ static void replay_recorded_history(void **state)
     temporal_history_cleanup(&h);
 }
 
+/* A port nothing listens on right now. */
+static int free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t alen = sizeof(a);
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(s, (struct sockaddr *)&a, &alen), 0);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+/* Starts a file-backed dev server on |port| (state in |db|); returns its pid. */
+static pid_t start_file_server(int port, const char *db, const char *log)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char p[16], hp[16], mp[16];
+        snprintf(p, sizeof(p), "%d", port);
+        snprintf(hp, sizeof(hp), "%d", free_port());
+        snprintf(mp, sizeof(mp), "%d", free_port());
+        if (freopen(log, "a", stdout) == NULL || freopen(log, "a", stderr) == NULL)
+            _exit(126);
+        setsid();
+        execl(getenv("TEMPORAL_CLI"), "temporal", "server", "start-dev", "--headless", "--ip",
+              "127.0.0.1", "--port", p, "--http-port", hp, "--metrics-port", mp, "--db-filename",
+              db, "--log-level", "error", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void stop_file_server(pid_t pid)
+{
+    kill(-pid, SIGKILL); /* the whole process group: an abrupt crash */
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+static struct temporal_client *connect_when_up(const char *target)
+{
+    struct temporal_client_options o = TEMPORAL_CLIENT_OPTIONS_INIT;
+    o.target = target;
+    o.connect_timeout_ms = 60000; /* retries with backoff while the server boots */
+    struct temporal_client *c = NULL;
+    struct temporal_error err;
+    TS_OK(temporal_client_connect(&c, &o, &err), err);
+    return c;
+}
+
+static void server_restart_recovers(void **state)
+{
+    (void)state;
+    enum { N = 10 };
+    char dir[] = "/tmp/temporal-c-restart-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char db[256], log[256], target[64], tq[96];
+    snprintf(db, sizeof(db), "%s/dev.db", dir);
+    snprintf(log, sizeof(log), "%s/server.log", dir);
+    int port = free_port();
+    snprintf(target, sizeof(target), "127.0.0.1:%d", port);
+    ts_unique(tq, sizeof(tq), "c-restart");
+
+    pid_t server = start_file_server(port, db, log);
+    struct temporal_client *c = connect_when_up(target);
+    int delay = 300;
+    struct running_worker rw;
+    start_worker_on(&rw, connect_when_up(target), tq, 10, &delay);
+    start_many(c, tq, tq, N);
+    sleep_ms(500);
+    stop_file_server(server); /* mid-run */
+    sleep_ms(1500);           /* the worker's polls and completions now fail and back off */
+    server = start_file_server(port, db, log);
+    struct temporal_client *c2 = connect_when_up(target);
+    for (int i = 0; i < N; i++) {
+        char id[128];
+        snprintf(id, sizeof(id), "%s-%d", tq, i);
+        struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+        struct temporal_error err;
+        TS_OK(temporal_client_get_workflow_result(c2, id, NULL, 120000, &res, &err), err);
+        assert_string_equal((const char *)res.items[0].data, "3");
+        temporal_payloads_cleanup(&res);
+    }
+    stop_worker(&rw);
+    temporal_client_free(c);
+    temporal_client_free(c2);
+    stop_file_server(server);
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(server_restart_recovers),
     cmocka_unit_test(many_workflows_small_cache),
     cmocka_unit_test(stop_mid_flight_loses_nothing),
     cmocka_unit_test(replay_recorded_history),
