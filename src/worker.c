@@ -110,7 +110,11 @@ int temporal_worker_new(struct temporal_worker **out, struct temporal_client *cl
     w->deployment_name = temporal__strdup(temporal__empty(d->deployment_name) ? NULL : d->deployment_name);
     w->build_id = temporal__strdup(temporal__empty(d->build_id) ? NULL : d->build_id);
     w->use_versioning = d->use_versioning;
-    w->default_versioning_behavior = d->default_versioning_behavior;
+    /* A versioned worker pins runs to its version unless told otherwise. */
+    w->default_versioning_behavior =
+        d->use_versioning && d->default_versioning_behavior == TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED
+            ? TEMPORAL_VERSIONING_BEHAVIOR_PINNED
+            : d->default_versioning_behavior;
     w->max_concurrent_activities = o.max_concurrent_activities ? o.max_concurrent_activities
                                                                : DEFAULT_MAX_CONCURRENT_ACTIVITIES;
     w->max_activity_pollers = o.max_activity_pollers ? o.max_activity_pollers

@@ -47,7 +47,7 @@ struct temporal_deployment_options {
     const char *build_id;
     /** Mode VERSIONED: the worker serves only its own version. */
     bool use_versioning;
-    /** Behaviour of workflow types registered without one. */
+    /** Behaviour of workflow types registered without one.  Default with versioning: PINNED. */
     enum temporal_versioning_behavior default_versioning_behavior;
 };
 

@@ -321,7 +321,59 @@ static void server_restart_recovers(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+static void versioned_worker_pins_runs(void **state)
+{
+    (void)state;
+    char tq[96], deployment[96], id[128], out[16384];
+    ts_unique(tq, sizeof(tq), "c-versioned");
+    ts_unique(deployment, sizeof(deployment), "c-dep");
+    struct running_worker rw;
+    memset(&rw, 0, sizeof(rw));
+    rw.client = ts_connect();
+    struct temporal_worker_options o = TEMPORAL_WORKER_OPTIONS_INIT;
+    o.task_queue = tq;
+    o.deployment.deployment_name = deployment;
+    o.deployment.build_id = "build-1";
+    o.deployment.use_versioning = true; /* default behaviour: PINNED */
+    struct temporal_error err;
+    TS_OK(temporal_worker_new(&rw.worker, rw.client, &o, &err), err);
+    assert_int_equal(temporal_worker_register_workflow(rw.worker, "ThreeSteps", three_steps,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                     0);
+    assert_int_equal(temporal_worker_register_activity(rw.worker, "add_one", add_one, NULL), 0);
+    assert_int_equal(pthread_create(&rw.thread, NULL, run_thread, &rw), 0);
+
+    /* The version appears when our pollers (with deployment options) arrive; make it current. */
+    int rc = 1;
+    for (int i = 0; i < 100 && rc != 0; i++) {
+        rc = ts_cli(out, sizeof(out),
+                    "worker deployment set-current-version --deployment-name %s --build-id build-1 "
+                    "--yes",
+                    deployment);
+        if (rc != 0)
+            sleep_ms(200);
+    }
+    assert_int_equal(rc, 0);
+    ts_unique(id, sizeof(id), "pinned");
+    struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
+    so.workflow_id = id;
+    so.workflow_type = "ThreeSteps";
+    so.task_queue = tq;
+    TS_OK(temporal_client_start_workflow(rw.client, &so, NULL, NULL, &err), err);
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    TS_OK(temporal_client_get_workflow_result(rw.client, id, NULL, 60000, &res, &err), err);
+    assert_string_equal((const char *)res.items[0].data, "3");
+    temporal_payloads_cleanup(&res);
+    /* The server recorded the run as pinned to our version. */
+    assert_int_equal(ts_cli(out, sizeof(out), "workflow describe -w %s -o json", id), 0);
+    assert_non_null(strstr(out, "VERSIONING_BEHAVIOR_PINNED"));
+    assert_non_null(strstr(out, deployment));
+    assert_non_null(strstr(out, "build-1"));
+    stop_worker(&rw);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(versioned_worker_pins_runs),
     cmocka_unit_test(server_restart_recovers),
     cmocka_unit_test(many_workflows_small_cache),
     cmocka_unit_test(stop_mid_flight_loses_nothing),
