@@ -11,7 +11,6 @@
 #define WS(name) TEMPORAL__WORKFLOW_SERVICE(name)
 #define DEFAULT_HEARTBEAT_THROTTLE_MS 30000
 #define MAX_HEARTBEAT_THROTTLE_MS 60000
-#define FAILURE_SOURCE "CSDK"
 #define DEFAULT_FAILURE_TYPE "TemporalCError"
 
 static int64_t duration_ms(const Google__Protobuf__Duration *d)
@@ -256,14 +255,11 @@ static void report_completed(struct temporal_activity_ctx *ctx, const struct tem
     req.namespace_ = w->namespace_name;
     req.deployment_options = temporal__worker_deployment(w, &dep);
     struct temporal__rpc_call_options co = { .timeout_ms = COMPLETION_TIMEOUT_MS };
-    ProtobufCMessage *resp = NULL;
     struct temporal_error err;
     if (rc == 0)
-        temporal__rpc_call(w->conn, WS("RespondActivityTaskCompleted"), &req.base,
+        temporal__rpc_call_discard(w->conn, WS("RespondActivityTaskCompleted"), &req.base,
                            &temporal__api__workflowservice__v1__respond_activity_task_completed_response__descriptor,
-                           &resp, &co, &err);
-    if (resp != NULL)
-        protobuf_c_message_free_unpacked(resp, NULL);
+                           &co, &err);
     temporal__payloads_view_cleanup(&view);
 }
 
@@ -278,13 +274,10 @@ static void report_canceled(struct temporal_activity_ctx *ctx)
     req.namespace_ = w->namespace_name;
     req.deployment_options = temporal__worker_deployment(w, &dep);
     struct temporal__rpc_call_options co = { .timeout_ms = COMPLETION_TIMEOUT_MS };
-    ProtobufCMessage *resp = NULL;
     struct temporal_error err;
-    temporal__rpc_call(w->conn, WS("RespondActivityTaskCanceled"), &req.base,
+    temporal__rpc_call_discard(w->conn, WS("RespondActivityTaskCanceled"), &req.base,
                        &temporal__api__workflowservice__v1__respond_activity_task_canceled_response__descriptor,
-                       &resp, &co, &err);
-    if (resp != NULL)
-        protobuf_c_message_free_unpacked(resp, NULL);
+                       &co, &err);
 }
 
 static void report_failed(struct temporal_activity_ctx *ctx, const char *type, const char *message,
@@ -297,17 +290,9 @@ static void report_failed(struct temporal_activity_ctx *ctx, const char *type, c
     temporal__payloads_view_init(&heartbeat_view,
                                  ctx->has_last_details ? &ctx->last_details : NULL, &rc2);
 
-    Temporal__Api__Failure__V1__ApplicationFailureInfo app =
-        TEMPORAL__API__FAILURE__V1__APPLICATION_FAILURE_INFO__INIT;
-    app.type = (char *)type;
-    app.non_retryable = non_retryable;
-    app.details = details_view.msg.n_payloads ? &details_view.msg : NULL;
-    Temporal__Api__Failure__V1__Failure failure = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
-    failure.message = (char *)message;
-    failure.source = (char *)FAILURE_SOURCE;
-    failure.failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO;
-    failure.application_failure_info = &app;
-
+    Temporal__Api__Failure__V1__ApplicationFailureInfo app;
+    Temporal__Api__Failure__V1__Failure failure;
+    temporal__failure_application(&failure, &app, type, message, non_retryable, &details_view.msg);
     Temporal__Api__Deployment__V1__WorkerDeploymentOptions dep;
     Temporal__Api__Workflowservice__V1__RespondActivityTaskFailedRequest req =
         TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_ACTIVITY_TASK_FAILED_REQUEST__INIT;
@@ -319,14 +304,11 @@ static void report_failed(struct temporal_activity_ctx *ctx, const char *type, c
         req.last_heartbeat_details = &heartbeat_view.msg;
     req.deployment_options = temporal__worker_deployment(w, &dep);
     struct temporal__rpc_call_options co = { .timeout_ms = COMPLETION_TIMEOUT_MS };
-    ProtobufCMessage *resp = NULL;
     struct temporal_error err;
     if (rc == 0 && rc2 == 0)
-        temporal__rpc_call(w->conn, WS("RespondActivityTaskFailed"), &req.base,
+        temporal__rpc_call_discard(w->conn, WS("RespondActivityTaskFailed"), &req.base,
                            &temporal__api__workflowservice__v1__respond_activity_task_failed_response__descriptor,
-                           &resp, &co, &err);
-    if (resp != NULL)
-        protobuf_c_message_free_unpacked(resp, NULL);
+                           &co, &err);
     temporal__payloads_view_cleanup(&details_view);
     temporal__payloads_view_cleanup(&heartbeat_view);
 }

@@ -281,13 +281,10 @@ int temporal_client_signal_workflow(struct temporal_client *c, const char *workf
     req.identity = c->identity;
     req.request_id = request_id;
 
-    ProtobufCMessage *resp = NULL;
-    rc = temporal__rpc_call(c->conn, WS("SignalWorkflowExecution"), &req.base,
+    rc = temporal__rpc_call_discard(c->conn, WS("SignalWorkflowExecution"), &req.base,
                             &temporal__api__workflowservice__v1__signal_workflow_execution_response__descriptor,
-                            &resp, NULL, err);
+                            NULL, err);
     temporal__payloads_view_cleanup(&input);
-    if (resp != NULL)
-        protobuf_c_message_free_unpacked(resp, NULL);
     return rc;
 }
 
@@ -751,12 +748,9 @@ int temporal_client_cancel_workflow(struct temporal_client *c, const char *workf
     req.identity = c->identity;
     req.request_id = request_id;
     req.reason = (char *)(reason ? reason : "");
-    ProtobufCMessage *resp = NULL;
-    rc = temporal__rpc_call(c->conn, WS("RequestCancelWorkflowExecution"), &req.base,
+    rc = temporal__rpc_call_discard(c->conn, WS("RequestCancelWorkflowExecution"), &req.base,
                             &temporal__api__workflowservice__v1__request_cancel_workflow_execution_response__descriptor,
-                            &resp, NULL, err);
-    if (resp != NULL)
-        protobuf_c_message_free_unpacked(resp, NULL);
+                            NULL, err);
     return rc;
 }
 
@@ -776,12 +770,9 @@ int temporal_client_terminate_workflow(struct temporal_client *c, const char *wo
     req.workflow_execution = &exec;
     req.identity = c->identity;
     req.reason = (char *)(reason ? reason : "");
-    ProtobufCMessage *resp = NULL;
-    rc = temporal__rpc_call(c->conn, WS("TerminateWorkflowExecution"), &req.base,
+    rc = temporal__rpc_call_discard(c->conn, WS("TerminateWorkflowExecution"), &req.base,
                             &temporal__api__workflowservice__v1__terminate_workflow_execution_response__descriptor,
-                            &resp, NULL, err);
-    if (resp != NULL)
-        protobuf_c_message_free_unpacked(resp, NULL);
+                            NULL, err);
     return rc;
 }
 

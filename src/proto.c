@@ -112,6 +112,25 @@ const char *temporal__event_type_name(int event_type)
     return v ? v->name : "EVENT_TYPE_UNKNOWN";
 }
 
+void temporal__failure_application(temporal__pb_failure *f,
+                                   Temporal__Api__Failure__V1__ApplicationFailureInfo *info,
+                                   const char *type, const char *message, bool non_retryable,
+                                   temporal__pb_payloads *details)
+{
+    Temporal__Api__Failure__V1__ApplicationFailureInfo app =
+        TEMPORAL__API__FAILURE__V1__APPLICATION_FAILURE_INFO__INIT;
+    app.type = (char *)type;
+    app.non_retryable = non_retryable;
+    app.details = details != NULL && details->n_payloads > 0 ? details : NULL;
+    *info = app;
+    temporal__pb_failure init = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+    *f = init;
+    f->message = (char *)message;
+    f->source = (char *)TEMPORAL__FAILURE_SOURCE;
+    f->failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO;
+    f->application_failure_info = info;
+}
+
 void temporal__failure_describe(const temporal__pb_failure *f, char *buf, size_t cap)
 {
     size_t used = 0;

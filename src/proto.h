@@ -49,6 +49,18 @@ int64_t temporal__timestamp_ms(const Google__Protobuf__Timestamp *ts);
 /** Proto name of an EventType value ("EVENT_TYPE_..."), static storage. */
 const char *temporal__event_type_name(int event_type);
 
+/** The `source` of failures this SDK reports (by convention one name per SDK). */
+#define TEMPORAL__FAILURE_SOURCE "CSDK"
+
+/**
+ * Fills |f| as an ApplicationFailure of |type| with |message|, |non_retryable| and
+ * |details| (may be NULL), using |info| as its storage.  Strings and |details| are borrowed.
+ */
+void temporal__failure_application(temporal__pb_failure *f,
+                                   Temporal__Api__Failure__V1__ApplicationFailureInfo *info,
+                                   const char *type, const char *message, bool non_retryable,
+                                   temporal__pb_payloads *details);
+
 /**
  * One line describing |f| and its causes: "message (type: T) <- cause message ...".
  * Writes into |buf| (always NUL-terminated).

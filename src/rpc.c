@@ -762,3 +762,16 @@ int temporal__rpc_call(struct temporal__rpc_conn *conn, const char *method,
     grpc_slice_unref(request);
     return rc;
 }
+
+int temporal__rpc_call_discard(struct temporal__rpc_conn *conn, const char *method,
+                               const ProtobufCMessage *req,
+                               const ProtobufCMessageDescriptor *resp_desc,
+                               const struct temporal__rpc_call_options *co,
+                               struct temporal_error *err)
+{
+    ProtobufCMessage *resp = NULL;
+    int rc = temporal__rpc_call(conn, method, req, resp_desc, &resp, co, err);
+    if (resp != NULL)
+        protobuf_c_message_free_unpacked(resp, NULL);
+    return rc;
+}

@@ -77,6 +77,16 @@ int temporal__rpc_call(struct temporal__rpc_conn *conn, const char *method,
                        ProtobufCMessage **resp_out, const struct temporal__rpc_call_options *co,
                        struct temporal_error *err);
 
+/**
+ * Like temporal__rpc_call() for RPCs whose response carries nothing we use (completions,
+ * signals, ShutdownWorker): the response is freed here.
+ */
+int temporal__rpc_call_discard(struct temporal__rpc_conn *conn, const char *method,
+                               const ProtobufCMessage *req,
+                               const ProtobufCMessageDescriptor *resp_desc,
+                               const struct temporal__rpc_call_options *co,
+                               struct temporal_error *err);
+
 /* Exposed for unit tests. */
 
 /** Whether a failure with gRPC |status| and |message| is retried. */

@@ -228,14 +228,12 @@ static void respond_failed(struct temporal_worker *w, const wf_task *task, int c
 {
     if (task->attempt > 1)
         return; /* only the first attempt is reported; later ones time out (no retry spin) */
-    Temporal__Api__Failure__V1__ApplicationFailureInfo app =
-        TEMPORAL__API__FAILURE__V1__APPLICATION_FAILURE_INFO__INIT;
-    app.type = code == TEMPORAL_ENONDETERMINISM ? (char *)"NonDeterminismError" : (char *)"WorkflowTaskError";
-    Temporal__Api__Failure__V1__Failure failure = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
-    failure.message = (char *)message;
-    failure.source = (char *)"CSDK";
-    failure.failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO;
-    failure.application_failure_info = &app;
+    Temporal__Api__Failure__V1__ApplicationFailureInfo app;
+    Temporal__Api__Failure__V1__Failure failure;
+    temporal__failure_application(&failure, &app,
+                                  code == TEMPORAL_ENONDETERMINISM ? "NonDeterminismError"
+                                                                   : "WorkflowTaskError",
+                                  message, false, NULL);
     Temporal__Api__Deployment__V1__WorkerDeploymentOptions dep;
     Temporal__Api__Workflowservice__V1__RespondWorkflowTaskFailedRequest req =
         TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_WORKFLOW_TASK_FAILED_REQUEST__INIT;
@@ -248,13 +246,10 @@ static void respond_failed(struct temporal_worker *w, const wf_task *task, int c
     req.namespace_ = w->namespace_name;
     req.deployment_options = temporal__worker_deployment(w, &dep);
     struct temporal__rpc_call_options co = { .timeout_ms = COMPLETION_TIMEOUT_MS };
-    ProtobufCMessage *resp = NULL;
     struct temporal_error err;
-    temporal__rpc_call(w->conn, WS("RespondWorkflowTaskFailed"), &req.base,
+    temporal__rpc_call_discard(w->conn, WS("RespondWorkflowTaskFailed"), &req.base,
                        &temporal__api__workflowservice__v1__respond_workflow_task_failed_response__descriptor,
-                       &resp, &co, &err);
-    if (resp != NULL)
-        protobuf_c_message_free_unpacked(resp, NULL);
+                       &co, &err);
 }
 
 /* The answers to the queries attached to a workflow task. */
@@ -327,6 +322,14 @@ static int answer_queries(struct temporal_workflow_ctx *run, const wf_task *task
     return 0;
 }
 
+static bool worker_stopping(struct temporal_worker *w)
+{
+    pthread_mutex_lock(&w->mu);
+    bool stopping = w->stopping;
+    pthread_mutex_unlock(&w->mu);
+    return stopping;
+}
+
 /* Sends the completion of |task| for |run|.  Returns 0 or the RPC's error. */
 static int respond_completed(struct temporal_worker *w, const wf_task *task,
                              struct temporal_workflow_ctx *run, struct query_answers *answers,
@@ -361,8 +364,10 @@ static int respond_completed(struct temporal_worker *w, const wf_task *task,
     req.commands = commands;
     req.identity = w->identity;
     req.namespace_ = w->namespace_name;
-    /* Leaving sticky attributes out turns stickiness off (no cache, or the run ended). */
-    if (w->max_cached_workflows > 0 && !temporal__wf_run_finished(run))
+    /* Leaving sticky attributes out turns stickiness off: no cache, the run ended, or this
+     * worker is shutting down (its sticky queue is going away: the run's next task must go
+     * to the normal queue, not wait there for a schedule-to-start timeout). */
+    if (w->max_cached_workflows > 0 && !temporal__wf_run_finished(run) && !worker_stopping(w))
         req.sticky_attributes = &sticky;
     req.n_query_results = answers->count;
     req.query_results = answers->ptrs;
@@ -378,12 +383,9 @@ static int respond_completed(struct temporal_worker *w, const wf_task *task,
     }
     req.worker_instance_key = w->instance_key;
     struct temporal__rpc_call_options co = { .timeout_ms = COMPLETION_TIMEOUT_MS };
-    ProtobufCMessage *resp = NULL;
-    int rc = temporal__rpc_call(w->conn, WS("RespondWorkflowTaskCompleted"), &req.base,
+    int rc = temporal__rpc_call_discard(w->conn, WS("RespondWorkflowTaskCompleted"), &req.base,
                                 &temporal__api__workflowservice__v1__respond_workflow_task_completed_response__descriptor,
-                                &resp, &co, err);
-    if (resp != NULL)
-        protobuf_c_message_free_unpacked(resp, NULL);
+                                &co, err);
     return rc;
 }
 
@@ -413,13 +415,10 @@ static void respond_legacy_query(struct temporal_worker *w, const wf_task *task,
         req.completed_type = TEMPORAL__API__ENUMS__V1__QUERY_RESULT_TYPE__QUERY_RESULT_TYPE_FAILED;
         req.error_message = qerr.message;
     }
-    ProtobufCMessage *resp = NULL;
     struct temporal_error err;
-    temporal__rpc_call(w->conn, WS("RespondQueryTaskCompleted"), &req.base,
+    temporal__rpc_call_discard(w->conn, WS("RespondQueryTaskCompleted"), &req.base,
                        &temporal__api__workflowservice__v1__respond_query_task_completed_response__descriptor,
-                       &resp, NULL, &err);
-    if (resp != NULL)
-        protobuf_c_message_free_unpacked(resp, NULL);
+                       NULL, &err);
     temporal__payloads_view_cleanup(&view);
     temporal_payloads_cleanup(&args);
     temporal_payloads_cleanup(&answer);
@@ -540,7 +539,8 @@ static void handle_task(struct temporal_worker *w, wf_task *task)
                              "completing the workflow task of %s failed (the run is evicted; "
                              "the next task replays it): %s",
                              exec->workflow_id, err.message);
-    cache_release(w, entry, rc == 0 && !temporal__wf_run_finished(run));
+    /* Keep the run only if its next task will come to our sticky queue. */
+    cache_release(w, entry, rc == 0 && !temporal__wf_run_finished(run) && !worker_stopping(w));
 }
 
 /* Pollers ---------------------------------------------------------------------------------------- */

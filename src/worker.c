@@ -467,14 +467,11 @@ static void shutdown_worker_rpc(struct temporal_worker *w)
     /* Frees the sticky queue: its pending tasks move to the normal queue at once. */
     if (w->workflow_count > 0 && w->max_cached_workflows > 0)
         req.sticky_task_queue = w->sticky_queue;
-    ProtobufCMessage *resp = NULL;
     struct temporal_error err;
     struct temporal__rpc_call_options co = { .timeout_ms = 5000 };
-    temporal__rpc_call(w->conn, WS("ShutdownWorker"), &req.base,
+    temporal__rpc_call_discard(w->conn, WS("ShutdownWorker"), &req.base,
                        &temporal__api__workflowservice__v1__shutdown_worker_response__descriptor,
-                       &resp, &co, &err);
-    if (resp != NULL)
-        protobuf_c_message_free_unpacked(resp, NULL);
+                       &co, &err);
 }
 
 static void cancel_polls(struct temporal_worker *w)

@@ -11,7 +11,6 @@
 #include "coro.h"
 #include "wf_engine.h"
 
-#define FAILURE_SOURCE "CSDK"
 #define DEFAULT_FAILURE_TYPE "TemporalCError"
 /* A torn-down run resumes its blocked branches at most this often to let them return. */
 #define TEARDOWN_RESUMES 64
@@ -229,18 +228,8 @@ static int machine_set_failure(struct machine *m, const char *type, const char *
     temporal__payloads_view_init(&m->failure_view, &m->failure_details, &rc);
     if (rc != 0)
         return rc;
-    Temporal__Api__Failure__V1__ApplicationFailureInfo app =
-        TEMPORAL__API__FAILURE__V1__APPLICATION_FAILURE_INFO__INIT;
-    app.type = m->failure_type;
-    app.non_retryable = non_retryable;
-    app.details = m->failure_view.msg.n_payloads ? &m->failure_view.msg : NULL;
-    m->app_info = app;
-    Temporal__Api__Failure__V1__Failure f = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
-    f.message = m->failure_message;
-    f.source = (char *)FAILURE_SOURCE;
-    f.failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO;
-    f.application_failure_info = &m->app_info;
-    m->failure = f;
+    temporal__failure_application(&m->failure, &m->app_info, m->failure_type, m->failure_message,
+                                  non_retryable, &m->failure_view.msg);
     return 0;
 }
 

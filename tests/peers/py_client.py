@@ -10,6 +10,7 @@ Usage: py_client.py --address HOST:PORT --task-queue TQ --workflow TYPE [--input
 import argparse
 import asyncio
 import json
+import os
 import sys
 import uuid
 
@@ -49,4 +50,8 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    code = asyncio.run(main())
+    sys.stdout.flush()
+    # Skip interpreter finalization: the SDK's native runtime threads can abort it
+    # ("PyGILState_Release ... finalizing") after the work is done and printed.
+    os._exit(code)
