@@ -21,11 +21,21 @@
 
 /* Command state machines ---------------------------------------------------------------------- */
 
-enum machine_kind { M_ACTIVITY, M_TIMER, M_COMPLETE, M_FAIL, M_CANCEL, M_CONTINUE_AS_NEW };
+enum machine_kind {
+    M_ACTIVITY,
+    M_TIMER,
+    M_COMPLETE,
+    M_FAIL,
+    M_CANCEL,
+    M_CONTINUE_AS_NEW,
+    M_CANCEL_ACTIVITY,
+    M_CANCEL_TIMER,
+};
 
 static const char *const machine_names[] = {
-    "ScheduleActivityTask", "StartTimer", "CompleteWorkflowExecution",
-    "FailWorkflowExecution", "CancelWorkflowExecution", "ContinueAsNewWorkflowExecution",
+    "ScheduleActivityTask",    "StartTimer",           "CompleteWorkflowExecution",
+    "FailWorkflowExecution",   "CancelWorkflowExecution", "ContinueAsNewWorkflowExecution",
+    "RequestCancelActivityTask", "CancelTimer",
 };
 
 /* One command and what became of it.  Owns everything its command message points to. */
@@ -33,7 +43,8 @@ struct machine {
     enum machine_kind kind;
     bool matched;             /* its initial event has been seen in history */
     bool sent;                /* handed to the worker to send (or matched during replay) */
-    bool resolved;            /* the activity/timer finished */
+    bool resolved;            /* the activity/timer finished (or was cancelled) */
+    uint64_t activation;      /* the run's activation that issued the command */
     int64_t initial_event_id; /* scheduled / started event id */
     char id[24];              /* activity id or timer id: the run's sequence number */
     char *activity_type;
@@ -50,7 +61,10 @@ struct machine {
     struct temporal_payloads app_details;
     /* The command message and its parts. */
     temporal__pb_command command;
+    struct machine *target; /* M_CANCEL_*: the activity or timer being cancelled */
     union {
+        Temporal__Api__Command__V1__RequestCancelActivityTaskCommandAttributes cancel_activity;
+        Temporal__Api__Command__V1__CancelTimerCommandAttributes cancel_timer;
         Temporal__Api__Command__V1__ScheduleActivityTaskCommandAttributes activity;
         Temporal__Api__Command__V1__StartTimerCommandAttributes timer;
         Temporal__Api__Command__V1__CompleteWorkflowExecutionCommandAttributes complete;
@@ -123,6 +137,7 @@ struct temporal_workflow_ctx {
     int64_t now_ms;
     uint64_t rng;
     uint64_t progress; /* bumped by every state change, to know when all branches are blocked */
+    uint64_t activations; /* count of activations so far */
     uint64_t next_seq;
 
     struct temporal_payloads input;
@@ -255,6 +270,7 @@ static struct machine *machine_add(struct temporal_workflow_ctx *run, enum machi
     run->queue_tail = m;
     /* During replay a command is "sent" already: history must hold its event. */
     m->sent = run->replaying;
+    m->activation = run->activations;
     run->progress++;
     return m;
 }
@@ -537,6 +553,7 @@ static int activate(struct temporal_workflow_ctx *run)
     if (run->finished)
         return 0;
     run->in_activation = true;
+    run->activations++;
     if (run->branches == NULL) {
         int rc = branch_new(run, NULL, NULL, NULL);
         if (rc != 0)
@@ -625,6 +642,10 @@ static int kind_of_event(int type)
         return M_CANCEL;
     case EV(WORKFLOW_EXECUTION_CONTINUED_AS_NEW):
         return M_CONTINUE_AS_NEW;
+    case EV(ACTIVITY_TASK_CANCEL_REQUESTED):
+        return M_CANCEL_ACTIVITY;
+    case EV(TIMER_CANCELED):
+        return M_CANCEL_TIMER;
     default:
         return -1;
     }
@@ -662,6 +683,21 @@ static int match_command(struct temporal_workflow_ctx *run, const temporal__pb_e
             return nd_fail(err, e->event_id,
                            "history started timer %s but the workflow code started timer %s",
                            a ? str0(a->timer_id) : "", m->id);
+    } else if (m->kind == M_CANCEL_ACTIVITY) {
+        const Temporal__Api__History__V1__ActivityTaskCancelRequestedEventAttributes *a =
+            e->activity_task_cancel_requested_event_attributes;
+        if (a == NULL || a->scheduled_event_id != m->target->initial_event_id)
+            return nd_fail(err, e->event_id,
+                           "history cancels the activity scheduled at event %lld but the "
+                           "workflow code cancels activity %s",
+                           a ? (long long)a->scheduled_event_id : 0LL, m->target->id);
+    } else if (m->kind == M_CANCEL_TIMER) {
+        const Temporal__Api__History__V1__TimerCanceledEventAttributes *a =
+            e->timer_canceled_event_attributes;
+        if (a == NULL || strcmp(str0(a->timer_id), m->target->id) != 0)
+            return nd_fail(err, e->event_id,
+                           "history cancels timer %s but the workflow code cancels timer %s",
+                           a ? str0(a->timer_id) : "", m->target->id);
     }
     run->queue_head = m->next_queue;
     if (run->queue_head == NULL)
@@ -1035,6 +1071,55 @@ int temporal_workflow_continue_as_new(struct temporal_workflow_ctx *ctx,
 
 static bool machine_resolved(void *arg) { return ((struct machine *)arg)->resolved; }
 
+/* The workflow's cancellation ended the wait for |m| (an activity or a timer).  A command
+ * issued in this same activation is withdrawn (the server never hears of it); one already in
+ * history gets its cancel command: RequestCancelActivityTask (the activity's result is not
+ * awaited: TRY_CANCEL) or CancelTimer. */
+static int cancel_machine(struct temporal_workflow_ctx *run, struct machine *m)
+{
+    if (m->resolved || run->tearing_down)
+        return 0;
+    m->resolved = true;
+    if (!m->matched) {
+        if (m->activation != run->activations)
+            return 0; /* cannot happen: an earlier task's commands are matched by now */
+        struct machine *prev = NULL;
+        for (struct machine **pp = &run->queue_head; *pp; prev = *pp, pp = &(*pp)->next_queue)
+            if (*pp == m) {
+                *pp = m->next_queue;
+                if (run->queue_tail == m)
+                    run->queue_tail = prev;
+                break;
+            }
+        m->sent = true; /* never to be sent */
+        return 0;
+    }
+    struct machine *c = machine_add(run, m->kind == M_ACTIVITY ? M_CANCEL_ACTIVITY : M_CANCEL_TIMER);
+    if (c == NULL)
+        return TEMPORAL_ENOMEM;
+    c->target = m;
+    if (m->kind == M_ACTIVITY) {
+        Temporal__Api__Command__V1__RequestCancelActivityTaskCommandAttributes a =
+            TEMPORAL__API__COMMAND__V1__REQUEST_CANCEL_ACTIVITY_TASK_COMMAND_ATTRIBUTES__INIT;
+        a.scheduled_event_id = m->initial_event_id;
+        c->attrs.cancel_activity = a;
+        c->command.command_type = CMD(REQUEST_CANCEL_ACTIVITY_TASK);
+        c->command.attributes_case =
+            TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_REQUEST_CANCEL_ACTIVITY_TASK_COMMAND_ATTRIBUTES;
+        c->command.request_cancel_activity_task_command_attributes = &c->attrs.cancel_activity;
+    } else {
+        Temporal__Api__Command__V1__CancelTimerCommandAttributes a =
+            TEMPORAL__API__COMMAND__V1__CANCEL_TIMER_COMMAND_ATTRIBUTES__INIT;
+        a.timer_id = m->id;
+        c->attrs.cancel_timer = a;
+        c->command.command_type = CMD(CANCEL_TIMER);
+        c->command.attributes_case =
+            TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_CANCEL_TIMER_COMMAND_ATTRIBUTES;
+        c->command.cancel_timer_command_attributes = &c->attrs.cancel_timer;
+    }
+    return 0;
+}
+
 static void set_duration(struct machine *m, int slot, Google__Protobuf__Duration **field, int64_t ms)
 {
     if (ms > 0)
@@ -1126,9 +1211,11 @@ int temporal_workflow_execute_activity(struct temporal_workflow_ctx *ctx, const 
     m->command.schedule_activity_task_command_attributes = &m->attrs.activity;
 
     rc = block_until(ctx, machine_resolved, m, true);
-    if (rc != 0)
-        return temporal__fail(&b->last_error, rc, -1, "activity '%s' (id %s): workflow cancelled",
-                              activity_type, m->id);
+    if (rc != 0) {
+        int crc = cancel_machine(ctx, m);
+        return temporal__fail(&b->last_error, crc ? crc : rc, -1,
+                              "activity '%s' (id %s): workflow cancelled", activity_type, m->id);
+    }
     if (m->result_code != 0) {
         b->last_error = m->error;
         b->last_failed = m->has_app_failure ? m : NULL;
@@ -1163,7 +1250,12 @@ int temporal_workflow_sleep(struct temporal_workflow_ctx *ctx, int64_t ms)
     m->command.attributes_case =
         TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_START_TIMER_COMMAND_ATTRIBUTES;
     m->command.start_timer_command_attributes = &m->attrs.timer;
-    return block_until(ctx, machine_resolved, m, true);
+    int rc = block_until(ctx, machine_resolved, m, true);
+    if (rc != 0) {
+        int crc = cancel_machine(ctx, m);
+        return crc ? crc : rc;
+    }
+    return 0;
 }
 
 struct condition_wait {

@@ -227,6 +227,30 @@ static int cancellable(struct temporal_workflow_ctx *ctx, const struct temporal_
     return temporal_workflow_sleep(ctx, 600000); /* TEMPORAL_ECANCELED when cancelled */
 }
 
+/* An activity that runs until it is told to stop. */
+static int wait_for_cancel(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
+                           struct temporal_payloads *out, void *ud)
+{
+    (void)in, (void)out, (void)ud;
+    for (int i = 0; i < 600; i++) {
+        if (temporal_activity_heartbeat(ctx, NULL) == TEMPORAL_ECANCELED)
+            return TEMPORAL_ECANCELED;
+        struct timespec pause = { 0, 50 * 1000000 };
+        nanosleep(&pause, NULL);
+    }
+    return 0;
+}
+
+static int cancels_activity(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                            struct temporal_payloads *out)
+{
+    (void)in;
+    struct temporal_activity_options o = TEMPORAL_ACTIVITY_OPTIONS_INIT;
+    o.start_to_close_timeout_ms = 60000;
+    o.heartbeat_timeout_ms = 1000;
+    return temporal_workflow_execute_activity(ctx, "wait_for_cancel", NULL, &o, out);
+}
+
 /* Flipped by the non-determinism test between the first run and its replay. */
 static volatile int changed_code;
 
@@ -289,7 +313,7 @@ static void start_worker(struct running_worker *rw, int32_t max_cached)
     } wfs[] = { { "Greet", greet },       { "Sleepy", sleepy },          { "Waiter", waiter },
                 { "FanOut", fan_out },    { "Sequence", sequence },      { "ActivityError", activity_error },
                 { "Failing", failing },   { "CountDown", count_down },   { "Cancellable", cancellable },
-                { "Drifting", drifting } };
+                { "Drifting", drifting }, { "CancelsActivity", cancels_activity } };
     for (size_t i = 0; i < sizeof(wfs) / sizeof(wfs[0]); i++)
         assert_int_equal(temporal_worker_register_workflow(rw->worker, wfs[i].name, wfs[i].fn,
                                                            TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED,
@@ -301,6 +325,9 @@ static void start_worker(struct running_worker *rw, int32_t max_cached)
     assert_int_equal(temporal_worker_register_activity(rw->worker, "hello_activity", hello_activity, NULL), 0);
     assert_int_equal(temporal_worker_register_activity(rw->worker, "square", square, NULL), 0);
     assert_int_equal(temporal_worker_register_activity(rw->worker, "refuse", refuse, NULL), 0);
+    assert_int_equal(temporal_worker_register_activity(rw->worker, "wait_for_cancel", wait_for_cancel,
+                                                       NULL),
+                     0);
     assert_int_equal(pthread_create(&rw->thread, NULL, run_thread, rw), 0);
 }
 
@@ -527,6 +554,25 @@ static void cancellation(void **state)
     char *got = result(&rw, id, &rc, &err);
     assert_null(got);
     assert_int_equal(rc, TEMPORAL_EWORKFLOW_CANCELED);
+    /* The timer was cancelled, not left behind. */
+    static char out[65536];
+    assert_int_equal(ts_cli(out, sizeof(out), "workflow show -w %s -o json", id), 0);
+    assert_non_null(strstr(out, "EVENT_TYPE_TIMER_CANCELED"));
+
+    /* An activity in flight is asked to cancel. */
+    start_wf(&rw, "CancelsActivity", NULL, id, sizeof(id));
+    nanosleep(&pause, NULL);
+    TS_OK(temporal_client_cancel_workflow(rw.client, id, NULL, "test", &err), err);
+    got = result(&rw, id, &rc, &err);
+    assert_null(got);
+    assert_int_equal(rc, TEMPORAL_EWORKFLOW_CANCELED);
+    assert_int_equal(ts_cli(out, sizeof(out), "workflow show -w %s -o json", id), 0);
+    assert_non_null(strstr(out, "EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED"));
+    /* Replaying the recorded history reproduces the cancel commands. */
+    struct temporal_history h;
+    TS_OK(temporal_client_fetch_history(rw.client, id, NULL, &h, &err), err);
+    TS_OK(temporal_workflow_replay(cancels_activity, NULL, h.serialized, h.serialized_len, &err), err);
+    temporal_history_cleanup(&h);
     stop_worker(&rw);
 }
 
