@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "coro.h"
 #include "wf_engine.h"
 
@@ -30,13 +32,18 @@ enum machine_kind {
     M_CONTINUE_AS_NEW,
     M_CANCEL_ACTIVITY,
     M_CANCEL_TIMER,
+    M_PATCH_MARKER,
 };
 
 static const char *const machine_names[] = {
     "ScheduleActivityTask",    "StartTimer",           "CompleteWorkflowExecution",
     "FailWorkflowExecution",   "CancelWorkflowExecution", "ContinueAsNewWorkflowExecution",
-    "RequestCancelActivityTask", "CancelTimer",
+    "RequestCancelActivityTask", "CancelTimer", "RecordMarker(patch)",
 };
+
+/* Patch markers use sdk-core's format, so tools that know Core's markers read ours too. */
+#define PATCH_MARKER_NAME "core_patch"
+#define PATCH_MARKER_DETAIL "patch-data"
 
 /* One command and what became of it.  Owns everything its command message points to. */
 struct machine {
@@ -62,7 +69,11 @@ struct machine {
     /* The command message and its parts. */
     temporal__pb_command command;
     struct machine *target; /* M_CANCEL_*: the activity or timer being cancelled */
+    char *patch_id;         /* M_PATCH_MARKER */
+    Temporal__Api__Command__V1__RecordMarkerCommandAttributes__DetailsEntry marker_entry;
+    Temporal__Api__Command__V1__RecordMarkerCommandAttributes__DetailsEntry *marker_entries[1];
     union {
+        Temporal__Api__Command__V1__RecordMarkerCommandAttributes marker;
         Temporal__Api__Command__V1__RequestCancelActivityTaskCommandAttributes cancel_activity;
         Temporal__Api__Command__V1__CancelTimerCommandAttributes cancel_timer;
         Temporal__Api__Command__V1__ScheduleActivityTaskCommandAttributes activity;
@@ -160,6 +171,17 @@ struct temporal_workflow_ctx {
     struct pending_signal *signals, *signals_tail;
     void **allocations; /* temporal_workflow_alloc(), freed with the run */
     size_t allocation_count, allocation_cap;
+    /* patched(): the answer given for each patch id, and (while replaying a task) the patch
+     * markers that task recorded in history. */
+    struct patch_memo *patches;
+    char **upcoming_patches;
+    size_t upcoming_count;
+};
+
+struct patch_memo {
+    char *id;
+    bool value;
+    struct patch_memo *next;
 };
 
 /* Helpers --------------------------------------------------------------------------------------- */
@@ -227,6 +249,7 @@ static void machine_free(struct machine *m)
     free(m->app_type);
     free(m->app_message);
     temporal_payloads_cleanup(&m->app_details);
+    free(m->patch_id);
     free(m);
 }
 
@@ -368,6 +391,14 @@ void temporal__wf_run_free(struct temporal_workflow_ctx *run)
         temporal_payloads_cleanup(&s->args);
         free(s);
     }
+    for (struct patch_memo *p = run->patches, *n; p; p = n) {
+        n = p->next;
+        free(p->id);
+        free(p);
+    }
+    for (size_t i = 0; i < run->upcoming_count; i++)
+        free(run->upcoming_patches[i]);
+    free(run->upcoming_patches);
     for (size_t i = 0; i < run->allocation_count; i++)
         free(run->allocations[i]);
     free(run->allocations);
@@ -646,9 +677,34 @@ static int kind_of_event(int type)
         return M_CANCEL_ACTIVITY;
     case EV(TIMER_CANCELED):
         return M_CANCEL_TIMER;
+    case EV(MARKER_RECORDED):
+        return M_PATCH_MARKER;
     default:
         return -1;
     }
+}
+
+/* The patch id of a patch marker event (a new string), or NULL if |e| is not one. */
+static char *patch_marker_id(const temporal__pb_event *e)
+{
+    const Temporal__Api__History__V1__MarkerRecordedEventAttributes *a =
+        e->marker_recorded_event_attributes;
+    if (e->event_type != EV(MARKER_RECORDED) || a == NULL ||
+        strcmp(str0(a->marker_name), PATCH_MARKER_NAME) != 0)
+        return NULL;
+    for (size_t i = 0; i < a->n_details; i++) {
+        const temporal__pb_payloads *v = a->details[i]->value;
+        if (strcmp(str0(a->details[i]->key), PATCH_MARKER_DETAIL) != 0 || v == NULL ||
+            v->n_payloads == 0)
+            continue;
+        json_t *j = json_loadb((const char *)v->payloads[0]->data.data, v->payloads[0]->data.len,
+                               0, NULL);
+        const char *id = json_string_value(json_object_get(j, "id"));
+        char *copy = temporal__strdup(id);
+        json_decref(j);
+        return copy;
+    }
+    return NULL;
 }
 
 /* Matches command event |e| with the oldest command awaiting its event (sdk-core's rule). */
@@ -683,6 +739,15 @@ static int match_command(struct temporal_workflow_ctx *run, const temporal__pb_e
             return nd_fail(err, e->event_id,
                            "history started timer %s but the workflow code started timer %s",
                            a ? str0(a->timer_id) : "", m->id);
+    } else if (m->kind == M_PATCH_MARKER) {
+        char *id = patch_marker_id(e);
+        bool same = id != NULL && strcmp(id, m->patch_id) == 0;
+        free(id);
+        if (!same)
+            return nd_fail(err, e->event_id,
+                           "history has a marker that is not patch '%s', which the workflow code "
+                           "checked with temporal_workflow_patched()",
+                           m->patch_id);
     } else if (m->kind == M_CANCEL_ACTIVITY) {
         const Temporal__Api__History__V1__ActivityTaskCancelRequestedEventAttributes *a =
             e->activity_task_cancel_requested_event_attributes;
@@ -798,6 +863,30 @@ static int apply_started(struct temporal_workflow_ctx *run, const temporal__pb_e
     return temporal__payloads_from_proto(&run->input, a->input);
 }
 
+/* Collects the patch markers the task being replayed recorded: the command events after
+ * its WorkflowTaskCompleted, up to the next WorkflowTaskScheduled.  patched() answers from
+ * them, so that replay takes the branch the original execution took. */
+static int look_ahead_patches(struct temporal_workflow_ctx *run, temporal__pb_event *const *events,
+                              size_t count)
+{
+    for (size_t i = 0; i < run->upcoming_count; i++)
+        free(run->upcoming_patches[i]);
+    run->upcoming_count = 0;
+    for (size_t i = 0; i < count && events[i]->event_type != EV(WORKFLOW_TASK_SCHEDULED); i++) {
+        char *id = patch_marker_id(events[i]);
+        if (id == NULL)
+            continue;
+        char **u = realloc(run->upcoming_patches, (run->upcoming_count + 1) * sizeof(*u));
+        if (u == NULL) {
+            free(id);
+            return TEMPORAL_ENOMEM;
+        }
+        run->upcoming_patches = u;
+        u[run->upcoming_count++] = id;
+    }
+    return 0;
+}
+
 int temporal__wf_run_apply(struct temporal_workflow_ctx *run, temporal__pb_event *const *events,
                            size_t count, int64_t task_started_event_id, struct temporal_error *err)
 {
@@ -844,6 +933,8 @@ int temporal__wf_run_apply(struct temporal_workflow_ctx *run, temporal__pb_event
                                       "WorkflowExecutionStarted",
                                       run->workflow_id);
             run->replaying = !current;
+            if (run->replaying && (rc = look_ahead_patches(run, events + i + 1, count - i - 1)) != 0)
+                break;
             run->now_ms = temporal__timestamp_ms(e->event_time);
             run->info.history_length = e->event_id;
             rc = activate(run);
@@ -1067,6 +1158,60 @@ int temporal_workflow_continue_as_new(struct temporal_workflow_ctx *ctx,
     if (copy_payloads(&ctx->continue_input, input) != 0)
         return TEMPORAL_ENOMEM;
     return TEMPORAL_ECONTINUED_AS_NEW;
+}
+
+bool temporal_workflow_patched(struct temporal_workflow_ctx *ctx, const char *patch_id)
+{
+    if (temporal__empty(patch_id))
+        return false;
+    for (struct patch_memo *p = ctx->patches; p; p = p->next)
+        if (strcmp(p->id, patch_id) == 0)
+            return p->value;
+    /* New code runs the new branch; replay follows what the original execution recorded. */
+    bool value = !ctx->replaying;
+    for (size_t i = 0; !value && i < ctx->upcoming_count; i++)
+        value = strcmp(ctx->upcoming_patches[i], patch_id) == 0;
+    struct patch_memo *memo = calloc(1, sizeof(*memo));
+    if (memo == NULL || (memo->id = temporal__strdup(patch_id)) == NULL) {
+        free(memo);
+        return value;
+    }
+    memo->value = value;
+    memo->next = ctx->patches;
+    ctx->patches = memo;
+    if (!value)
+        return false;
+
+    /* Record the marker: details {"patch-data": json {"id": ..., "deprecated": false}}. */
+    struct machine *m = machine_add(ctx, M_PATCH_MARKER);
+    json_t *data = json_pack("{s:s, s:b}", "id", patch_id, "deprecated", 0);
+    char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+    json_decref(data);
+    if (m == NULL || text == NULL || (m->patch_id = temporal__strdup(patch_id)) == NULL ||
+        temporal_payloads_add_json(&m->payloads, text, strlen(text)) != 0) {
+        free(text);
+        return value; /* out of memory: the task will fail to match and be retried */
+    }
+    free(text);
+    int rc = 0;
+    temporal__payloads_view_init(&m->view, &m->payloads, &rc);
+    Temporal__Api__Command__V1__RecordMarkerCommandAttributes__DetailsEntry entry =
+        TEMPORAL__API__COMMAND__V1__RECORD_MARKER_COMMAND_ATTRIBUTES__DETAILS_ENTRY__INIT;
+    entry.key = (char *)PATCH_MARKER_DETAIL;
+    entry.value = &m->view.msg;
+    m->marker_entry = entry;
+    m->marker_entries[0] = &m->marker_entry;
+    Temporal__Api__Command__V1__RecordMarkerCommandAttributes a =
+        TEMPORAL__API__COMMAND__V1__RECORD_MARKER_COMMAND_ATTRIBUTES__INIT;
+    a.marker_name = (char *)PATCH_MARKER_NAME;
+    a.n_details = 1;
+    a.details = m->marker_entries;
+    m->attrs.marker = a;
+    m->command.command_type = CMD(RECORD_MARKER);
+    m->command.attributes_case =
+        TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_RECORD_MARKER_COMMAND_ATTRIBUTES;
+    m->command.record_marker_command_attributes = &m->attrs.marker;
+    return true;
 }
 
 static bool machine_resolved(void *arg) { return ((struct machine *)arg)->resolved; }

@@ -220,6 +220,22 @@ TEMPORAL_API int temporal_workflow_join(struct temporal_workflow_ctx *ctx,
                                         struct temporal_workflow_branch *branch);
 
 /**
+ * Changes workflow code safely while runs of the old code are in flight:
+ *
+ *     if (temporal_workflow_patched(ctx, "use-new-activity"))
+ *         rc = temporal_workflow_execute_activity(ctx, "new_activity", ...);
+ *     else
+ *         rc = temporal_workflow_execute_activity(ctx, "old_activity", ...);
+ *
+ * Returns true for new executions (and records a marker in history saying so), and when
+ * replaying history that recorded that marker; false when replaying history made by code
+ * without this call.  The answer for a |patch_id| never changes within a run.  Once no run
+ * of the old code remains, remove the old branch (keep the call while such runs may replay).
+ * Since: 0.1
+ */
+TEMPORAL_API bool temporal_workflow_patched(struct temporal_workflow_ctx *ctx, const char *patch_id);
+
+/**
  * Allocates |size| zeroed bytes that live as long as the run (they are freed when the
  * worker drops the run from memory).  For state that handlers share with the workflow
  * function.  Returns NULL if out of memory.

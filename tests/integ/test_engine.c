@@ -372,7 +372,100 @@ static void versioned_worker_pins_runs(void **state)
     stop_worker(&rw);
 }
 
+/* One step... */
+static int one_step(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                    struct temporal_payloads *out)
+{
+    (void)in;
+    struct temporal_activity_options o = TEMPORAL_ACTIVITY_OPTIONS_INIT;
+    o.start_to_close_timeout_ms = 30000;
+    struct temporal_payloads zero = TEMPORAL_PAYLOADS_INIT;
+    temporal_payloads_add_json(&zero, "0", 1);
+    int rc = temporal_workflow_execute_activity(ctx, "add_one", &zero, &o, out);
+    temporal_payloads_cleanup(&zero);
+    return rc;
+}
+
+/* ... and its next version, which adds a second step behind a patch. */
+static int one_or_two_steps(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                            struct temporal_payloads *out)
+{
+    if (!temporal_workflow_patched(ctx, "second-step"))
+        return one_step(ctx, in, out);
+    struct temporal_payloads first = TEMPORAL_PAYLOADS_INIT;
+    int rc = one_step(ctx, in, &first);
+    if (rc == 0) {
+        struct temporal_activity_options o = TEMPORAL_ACTIVITY_OPTIONS_INIT;
+        o.start_to_close_timeout_ms = 30000;
+        rc = temporal_workflow_execute_activity(ctx, "add_one", &first, &o, out);
+    }
+    temporal_payloads_cleanup(&first);
+    return rc;
+}
+
+/* Runs one workflow of |fn| (registered as "Patchable") to completion; returns its result
+ * and its recorded history. */
+static char *run_patchable(temporal_workflow_fn fn, struct temporal_history *h)
+{
+    char tq[96], id[128];
+    ts_unique(tq, sizeof(tq), "c-patch");
+    snprintf(id, sizeof(id), "%s-wf", tq);
+    struct running_worker rw;
+    memset(&rw, 0, sizeof(rw));
+    rw.client = ts_connect();
+    struct temporal_worker_options o = TEMPORAL_WORKER_OPTIONS_INIT;
+    o.task_queue = tq;
+    struct temporal_error err;
+    TS_OK(temporal_worker_new(&rw.worker, rw.client, &o, &err), err);
+    assert_int_equal(temporal_worker_register_workflow(rw.worker, "Patchable", fn,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                     0);
+    assert_int_equal(temporal_worker_register_activity(rw.worker, "add_one", add_one, NULL), 0);
+    assert_int_equal(pthread_create(&rw.thread, NULL, run_thread, &rw), 0);
+    struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
+    so.workflow_id = id;
+    so.workflow_type = "Patchable";
+    so.task_queue = tq;
+    TS_OK(temporal_client_start_workflow(rw.client, &so, NULL, NULL, &err), err);
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    TS_OK(temporal_client_get_workflow_result(rw.client, id, NULL, 60000, &res, &err), err);
+    char *result = strdup((const char *)res.items[0].data);
+    temporal_payloads_cleanup(&res);
+    TS_OK(temporal_client_fetch_history(rw.client, id, NULL, h, &err), err);
+    stop_worker(&rw);
+    return result;
+}
+
+static void patched_code_change(void **state)
+{
+    (void)state;
+    struct temporal_history old_history, new_history;
+    char *r1 = run_patchable(one_step, &old_history);
+    char *r2 = run_patchable(one_or_two_steps, &new_history);
+    assert_string_equal(r1, "1");
+    assert_string_equal(r2, "2"); /* new runs take the new branch and record a marker */
+    struct temporal_error err;
+    /* Old runs replay on the new code: patched() is false for them. */
+    TS_OK(temporal_workflow_replay(one_or_two_steps, NULL, old_history.serialized,
+                                   old_history.serialized_len, &err),
+          err);
+    /* New runs replay on the new code: patched() is true from the recorded marker. */
+    TS_OK(temporal_workflow_replay(one_or_two_steps, NULL, new_history.serialized,
+                                   new_history.serialized_len, &err),
+          err);
+    /* The old code cannot replay a run that took the new branch. */
+    assert_int_equal(temporal_workflow_replay(one_step, NULL, new_history.serialized,
+                                              new_history.serialized_len, &err),
+                     TEMPORAL_ENONDETERMINISM);
+    print_message("old code on new history: %s\n", err.message);
+    free(r1);
+    free(r2);
+    temporal_history_cleanup(&old_history);
+    temporal_history_cleanup(&new_history);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(patched_code_change),
     cmocka_unit_test(versioned_worker_pins_runs),
     cmocka_unit_test(server_restart_recovers),
     cmocka_unit_test(many_workflows_small_cache),
