@@ -1218,13 +1218,17 @@ static bool machine_resolved(void *arg) { return ((struct machine *)arg)->resolv
 
 /* The workflow's cancellation ended the wait for |m| (an activity or a timer).  A command
  * issued in this same activation is withdrawn (the server never hears of it); one already in
- * history gets its cancel command: RequestCancelActivityTask (the activity's result is not
- * awaited: TRY_CANCEL) or CancelTimer. */
-static int cancel_machine(struct temporal_workflow_ctx *run, struct machine *m)
+ * history gets its cancel command: CancelTimer, or RequestCancelActivityTask (TRY: stop
+ * waiting; WAIT_COMPLETED: keep waiting for the activity's terminal event; ABANDON: no
+ * command at all). */
+static int cancel_machine(struct temporal_workflow_ctx *run, struct machine *m,
+                          enum temporal_activity_cancellation_type type)
 {
     if (m->resolved || run->tearing_down)
         return 0;
-    m->resolved = true;
+    /* WAIT_COMPLETED: the activity's own terminal event will resolve it. */
+    if (type != TEMPORAL_ACTIVITY_CANCEL_WAIT_COMPLETED || !m->matched)
+        m->resolved = true;
     if (!m->matched) {
         if (m->activation != run->activations)
             return 0; /* cannot happen: an earlier task's commands are matched by now */
@@ -1239,6 +1243,8 @@ static int cancel_machine(struct temporal_workflow_ctx *run, struct machine *m)
         m->sent = true; /* never to be sent */
         return 0;
     }
+    if (type == TEMPORAL_ACTIVITY_CANCEL_ABANDON)
+        return 0;
     struct machine *c = machine_add(run, m->kind == M_ACTIVITY ? M_CANCEL_ACTIVITY : M_CANCEL_TIMER);
     if (c == NULL)
         return TEMPORAL_ENOMEM;
@@ -1357,9 +1363,13 @@ int temporal_workflow_execute_activity(struct temporal_workflow_ctx *ctx, const 
 
     rc = block_until(ctx, machine_resolved, m, true);
     if (rc != 0) {
-        int crc = cancel_machine(ctx, m);
-        return temporal__fail(&b->last_error, crc ? crc : rc, -1,
-                              "activity '%s' (id %s): workflow cancelled", activity_type, m->id);
+        int crc = cancel_machine(ctx, m, o.cancellation_type);
+        if (crc == 0 && !m->resolved) /* WAIT_COMPLETED: until the activity has stopped */
+            crc = block_until(ctx, machine_resolved, m, false);
+        if (crc != 0 || !m->resolved || m->result_code == 0)
+            return temporal__fail(&b->last_error, crc ? crc : rc, -1,
+                                  "activity '%s' (id %s): workflow cancelled", activity_type,
+                                  m->id);
     }
     if (m->result_code != 0) {
         b->last_error = m->error;
@@ -1397,7 +1407,7 @@ int temporal_workflow_sleep(struct temporal_workflow_ctx *ctx, int64_t ms)
     m->command.start_timer_command_attributes = &m->attrs.timer;
     int rc = block_until(ctx, machine_resolved, m, true);
     if (rc != 0) {
-        int crc = cancel_machine(ctx, m);
+        int crc = cancel_machine(ctx, m, TEMPORAL_ACTIVITY_CANCEL_TRY);
         return crc ? crc : rc;
     }
     return 0;

@@ -59,6 +59,16 @@ struct temporal_retry_policy {
     size_t non_retryable_error_types_count;
 };
 
+/** What cancelling the workflow does to an activity it is waiting for. */
+enum temporal_activity_cancellation_type {
+    /** Ask the server to cancel it and stop waiting at once (the default). */
+    TEMPORAL_ACTIVITY_CANCEL_TRY = 0,
+    /** Ask the server to cancel it and wait until the activity has stopped. */
+    TEMPORAL_ACTIVITY_CANCEL_WAIT_COMPLETED = 1,
+    /** Do not tell the activity; stop waiting at once. */
+    TEMPORAL_ACTIVITY_CANCEL_ABANDON = 2,
+};
+
 /** Options of temporal_workflow_execute_activity().  Start from TEMPORAL_ACTIVITY_OPTIONS_INIT. */
 struct temporal_activity_options {
     size_t self_size;
@@ -71,6 +81,8 @@ struct temporal_activity_options {
     int64_t heartbeat_timeout_ms;
     /** Optional retry policy (NULL = server default: retry with backoff, no limit). */
     const struct temporal_retry_policy *retry_policy;
+    /** What a cancellation of the workflow does to the activity.  Default TRY. */
+    enum temporal_activity_cancellation_type cancellation_type;
 };
 
 #define TEMPORAL_ACTIVITY_OPTIONS_INIT { .self_size = sizeof(struct temporal_activity_options) }

@@ -248,8 +248,14 @@ static int cancels_activity(struct temporal_workflow_ctx *ctx, const struct temp
     struct temporal_activity_options o = TEMPORAL_ACTIVITY_OPTIONS_INIT;
     o.start_to_close_timeout_ms = 60000;
     o.heartbeat_timeout_ms = 1000;
+    const enum temporal_activity_cancellation_type *type = temporal_workflow_user_data(ctx);
+    if (type != NULL)
+        o.cancellation_type = *type;
     return temporal_workflow_execute_activity(ctx, "wait_for_cancel", NULL, &o, out);
 }
+
+static const enum temporal_activity_cancellation_type cancel_wait = TEMPORAL_ACTIVITY_CANCEL_WAIT_COMPLETED;
+static const enum temporal_activity_cancellation_type cancel_abandon = TEMPORAL_ACTIVITY_CANCEL_ABANDON;
 
 /* Flipped by the non-determinism test between the first run and its replay. */
 static volatile int changed_code;
@@ -322,6 +328,16 @@ static void start_worker(struct running_worker *rw, int32_t max_cached)
     assert_int_equal(temporal_worker_register_workflow(rw->worker, "Greet", greet,
                                                        TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
                      TEMPORAL_EALREADY_EXISTS);
+    assert_int_equal(temporal_worker_register_workflow(rw->worker, "CancelsActivityWait",
+                                                       cancels_activity,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED,
+                                                       (void *)&cancel_wait),
+                     0);
+    assert_int_equal(temporal_worker_register_workflow(rw->worker, "CancelsActivityAbandon",
+                                                       cancels_activity,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED,
+                                                       (void *)&cancel_abandon),
+                     0);
     assert_int_equal(temporal_worker_register_activity(rw->worker, "hello_activity", hello_activity, NULL), 0);
     assert_int_equal(temporal_worker_register_activity(rw->worker, "square", square, NULL), 0);
     assert_int_equal(temporal_worker_register_activity(rw->worker, "refuse", refuse, NULL), 0);
@@ -573,6 +589,26 @@ static void cancellation(void **state)
     TS_OK(temporal_client_fetch_history(rw.client, id, NULL, &h, &err), err);
     TS_OK(temporal_workflow_replay(cancels_activity, NULL, h.serialized, h.serialized_len, &err), err);
     temporal_history_cleanup(&h);
+
+    /* WAIT_COMPLETED: the workflow ends after the activity reported its cancellation. */
+    start_wf(&rw, "CancelsActivityWait", NULL, id, sizeof(id));
+    nanosleep(&pause, NULL);
+    TS_OK(temporal_client_cancel_workflow(rw.client, id, NULL, "test", &err), err);
+    got = result(&rw, id, &rc, &err);
+    assert_int_equal(rc, TEMPORAL_EWORKFLOW_CANCELED);
+    assert_int_equal(ts_cli(out, sizeof(out), "workflow show -w %s -o json", id), 0);
+    const char *canceled = strstr(out, "EVENT_TYPE_ACTIVITY_TASK_CANCELED");
+    assert_non_null(canceled);
+    assert_non_null(strstr(canceled, "EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED"));
+
+    /* ABANDON: nothing is sent for the activity. */
+    start_wf(&rw, "CancelsActivityAbandon", NULL, id, sizeof(id));
+    nanosleep(&pause, NULL);
+    TS_OK(temporal_client_cancel_workflow(rw.client, id, NULL, "test", &err), err);
+    got = result(&rw, id, &rc, &err);
+    assert_int_equal(rc, TEMPORAL_EWORKFLOW_CANCELED);
+    assert_int_equal(ts_cli(out, sizeof(out), "workflow show -w %s -o json", id), 0);
+    assert_null(strstr(out, "EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED"));
     stop_worker(&rw);
 }
 
