@@ -116,3 +116,24 @@ json_t *ts_cli_json(const char *fmt, ...)
     free(out);
     return j;
 }
+
+static void *worker_thread(void *arg)
+{
+    struct ts_worker *tw = arg;
+    tw->rc = temporal_worker_run(tw->worker, &tw->err);
+    return NULL;
+}
+
+void ts_worker_run(struct ts_worker *tw)
+{
+    assert_int_equal(pthread_create(&tw->thread, NULL, worker_thread, tw), 0);
+}
+
+void ts_worker_stop(struct ts_worker *tw)
+{
+    temporal_worker_stop(tw->worker);
+    pthread_join(tw->thread, NULL);
+    TS_OK(tw->rc, tw->err);
+    temporal_worker_free(tw->worker);
+    temporal_client_free(tw->client);
+}

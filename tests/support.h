@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <pthread.h>
 
 #include <temporal/temporal.h>
 
@@ -33,6 +34,22 @@ int ts_cli(char *out, size_t cap, const char *fmt, ...) __attribute__((format(pr
 
 /** Like ts_cli with `-o json` added; returns the parsed output or NULL.  json_decref() it. */
 json_t *ts_cli_json(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/** A worker running on its own thread, with the client it uses (both owned). */
+struct ts_worker {
+    struct temporal_client *client;
+    struct temporal_worker *worker;
+    char task_queue[96];
+    pthread_t thread;
+    int rc;
+    struct temporal_error err;
+};
+
+/** Runs |tw->worker| (created and registered by the test) on a new thread. */
+void ts_worker_run(struct ts_worker *tw);
+
+/** Stops the worker, waits for its thread, checks it ended cleanly, frees worker and client. */
+void ts_worker_stop(struct ts_worker *tw);
 
 /** Asserts |rc| == 0, printing |err| when not. */
 #define TS_OK(rc, err)                                                                        \

@@ -72,22 +72,7 @@ static int three_steps_changed(struct temporal_workflow_ctx *ctx, const struct t
     return temporal_workflow_sleep(ctx, 10);
 }
 
-struct running_worker {
-    struct temporal_client *client;
-    struct temporal_worker *worker;
-    pthread_t thread;
-    int rc;
-    struct temporal_error err;
-};
-
-static void *run_thread(void *arg)
-{
-    struct running_worker *rw = arg;
-    rw->rc = temporal_worker_run(rw->worker, &rw->err);
-    return NULL;
-}
-
-static void start_worker_on(struct running_worker *rw, struct temporal_client *client,
+static void start_worker_on(struct ts_worker *rw, struct temporal_client *client,
                             const char *task_queue, int32_t max_cached, int *activity_delay_ms)
 {
     memset(rw, 0, sizeof(*rw));
@@ -107,22 +92,13 @@ static void start_worker_on(struct running_worker *rw, struct temporal_client *c
     assert_int_equal(temporal_worker_register_activity(rw->worker, "add_one", add_one,
                                                        activity_delay_ms),
                      0);
-    assert_int_equal(pthread_create(&rw->thread, NULL, run_thread, rw), 0);
+    ts_worker_run(rw);
 }
 
-static void start_worker(struct running_worker *rw, const char *task_queue, int32_t max_cached,
+static void start_worker(struct ts_worker *rw, const char *task_queue, int32_t max_cached,
                          int *activity_delay_ms)
 {
     start_worker_on(rw, ts_connect(), task_queue, max_cached, activity_delay_ms);
-}
-
-static void stop_worker(struct running_worker *rw)
-{
-    temporal_worker_stop(rw->worker);
-    pthread_join(rw->thread, NULL);
-    TS_OK(rw->rc, rw->err);
-    temporal_worker_free(rw->worker);
-    temporal_client_free(rw->client);
 }
 
 static void start_many(struct temporal_client *c, const char *task_queue, const char *prefix, int n)
@@ -171,11 +147,11 @@ static void many_workflows_small_cache(void **state)
     enum { N = 200 };
     char tq[96];
     ts_unique(tq, sizeof(tq), "c-load");
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw, tq, 5, NULL); /* 5 cached runs for 200 workflows: constant eviction */
     start_many(rw.client, tq, tq, N);
     check_all(rw.client, tq, N);
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 static void stop_mid_flight_loses_nothing(void **state)
@@ -185,15 +161,15 @@ static void stop_mid_flight_loses_nothing(void **state)
     char tq[96];
     ts_unique(tq, sizeof(tq), "c-stop");
     int delay = 400;
-    struct running_worker a;
+    struct ts_worker a;
     start_worker(&a, tq, 10, &delay);
     start_many(a.client, tq, tq, N);
     sleep_ms(600); /* activities and workflow tasks in flight */
-    stop_worker(&a); /* graceful: running activities finish and are reported */
-    struct running_worker b;
+    ts_worker_stop(&a); /* graceful: running activities finish and are reported */
+    struct ts_worker b;
     start_worker(&b, tq, 10, &delay);
     check_all(b.client, tq, N);
-    stop_worker(&b);
+    ts_worker_stop(&b);
 }
 
 static void replay_recorded_history(void **state)
@@ -201,7 +177,7 @@ static void replay_recorded_history(void **state)
     (void)state;
     char tq[96];
     ts_unique(tq, sizeof(tq), "c-replay");
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw, tq, -1, NULL);
     start_many(rw.client, tq, tq, 1);
     check_all(rw.client, tq, 1);
@@ -210,7 +186,7 @@ static void replay_recorded_history(void **state)
     struct temporal_history h;
     struct temporal_error err;
     TS_OK(temporal_client_fetch_history(rw.client, id, NULL, &h, &err), err);
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 
     /* The same code replays the history cleanly ... */
     TS_OK(temporal_workflow_replay(three_steps, NULL, h.serialized, h.serialized_len, &err), err);
@@ -295,7 +271,7 @@ static void server_restart_recovers(void **state)
     pid_t server = start_file_server(port, db, log);
     struct temporal_client *c = connect_when_up(target);
     int delay = 300;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker_on(&rw, connect_when_up(target), tq, 10, &delay);
     start_many(c, tq, tq, N);
     sleep_ms(500);
@@ -312,7 +288,7 @@ static void server_restart_recovers(void **state)
         assert_string_equal((const char *)res.items[0].data, "3");
         temporal_payloads_cleanup(&res);
     }
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
     temporal_client_free(c);
     temporal_client_free(c2);
     stop_file_server(server);
@@ -327,7 +303,7 @@ static void versioned_worker_pins_runs(void **state)
     char tq[96], deployment[96], id[128], out[16384];
     ts_unique(tq, sizeof(tq), "c-versioned");
     ts_unique(deployment, sizeof(deployment), "c-dep");
-    struct running_worker rw;
+    struct ts_worker rw;
     memset(&rw, 0, sizeof(rw));
     rw.client = ts_connect();
     struct temporal_worker_options o = TEMPORAL_WORKER_OPTIONS_INIT;
@@ -341,7 +317,7 @@ static void versioned_worker_pins_runs(void **state)
                                                        TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
                      0);
     assert_int_equal(temporal_worker_register_activity(rw.worker, "add_one", add_one, NULL), 0);
-    assert_int_equal(pthread_create(&rw.thread, NULL, run_thread, &rw), 0);
+    ts_worker_run(&rw);
 
     /* The version appears when our pollers (with deployment options) arrive; make it current. */
     int rc = 1;
@@ -369,7 +345,7 @@ static void versioned_worker_pins_runs(void **state)
     assert_non_null(strstr(out, "VERSIONING_BEHAVIOR_PINNED"));
     assert_non_null(strstr(out, deployment));
     assert_non_null(strstr(out, "build-1"));
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 /* One step... */
@@ -410,7 +386,7 @@ static char *run_patchable(temporal_workflow_fn fn, struct temporal_history *h)
     char tq[96], id[128];
     ts_unique(tq, sizeof(tq), "c-patch");
     snprintf(id, sizeof(id), "%s-wf", tq);
-    struct running_worker rw;
+    struct ts_worker rw;
     memset(&rw, 0, sizeof(rw));
     rw.client = ts_connect();
     struct temporal_worker_options o = TEMPORAL_WORKER_OPTIONS_INIT;
@@ -421,7 +397,7 @@ static char *run_patchable(temporal_workflow_fn fn, struct temporal_history *h)
                                                        TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
                      0);
     assert_int_equal(temporal_worker_register_activity(rw.worker, "add_one", add_one, NULL), 0);
-    assert_int_equal(pthread_create(&rw.thread, NULL, run_thread, &rw), 0);
+    ts_worker_run(&rw);
     struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
     so.workflow_id = id;
     so.workflow_type = "Patchable";
@@ -432,7 +408,7 @@ static char *run_patchable(temporal_workflow_fn fn, struct temporal_history *h)
     char *result = strdup((const char *)res.items[0].data);
     temporal_payloads_cleanup(&res);
     TS_OK(temporal_client_fetch_history(rw.client, id, NULL, h, &err), err);
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
     return result;
 }
 

@@ -140,23 +140,7 @@ static int waiter(struct temporal_workflow_ctx *ctx, const struct temporal_paylo
 
 /* Worker --------------------------------------------------------------------------------------------- */
 
-struct running_worker {
-    struct temporal_client *client;
-    struct temporal_worker *worker;
-    pthread_t thread;
-    int rc;
-    struct temporal_error err;
-    char task_queue[96];
-};
-
-static void *run_thread(void *arg)
-{
-    struct running_worker *rw = arg;
-    rw->rc = temporal_worker_run(rw->worker, &rw->err);
-    return NULL;
-}
-
-static void start_worker(struct running_worker *rw)
+static void start_worker(struct ts_worker *rw)
 {
     memset(rw, 0, sizeof(*rw));
     rw->client = ts_connect();
@@ -182,16 +166,7 @@ static void start_worker(struct running_worker *rw)
                          0);
     assert_int_equal(temporal_worker_register_activity(rw->worker, "hello_activity", hello_activity, NULL), 0);
     assert_int_equal(temporal_worker_register_activity(rw->worker, "fail_with_details", fail_with_details, NULL), 0);
-    assert_int_equal(pthread_create(&rw->thread, NULL, run_thread, rw), 0);
-}
-
-static void stop_worker(struct running_worker *rw)
-{
-    temporal_worker_stop(rw->worker);
-    pthread_join(rw->thread, NULL);
-    TS_OK(rw->rc, rw->err);
-    temporal_worker_free(rw->worker);
-    temporal_client_free(rw->client);
+    ts_worker_run(rw);
 }
 
 /* Runs the Python SDK client (tests/peers/py_client.py); returns its parsed JSON output. */
@@ -220,7 +195,7 @@ static json_t *python_client(const char *task_queue, const char *workflow, const
     return j;
 }
 
-static json_t *c_client_result(struct running_worker *rw, const char *type, const char *input_json)
+static json_t *c_client_result(struct ts_worker *rw, const char *type, const char *input_json)
 {
     char id[128];
     ts_unique(id, sizeof(id), type);
@@ -247,31 +222,31 @@ static json_t *c_client_result(struct running_worker *rw, const char *type, cons
 static void python_client_starts_c_workflow(void **state)
 {
     (void)state;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw);
     json_t *r = python_client(rw.task_queue, "Greet", "\"Python\"");
     assert_string_equal(json_string_value(r), "Hello, Python!");
     json_decref(r);
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 static void c_workflow_calls_python_activity(void **state)
 {
     (void)state;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw);
     json_t *r = c_client_result(&rw, "CallPython", "{\"x\":[1,2,\"three\"]}");
     json_t *want = json_loads("{\"x\":[1,2,\"three\"]}", 0, NULL);
     assert_true(json_equal(r, want));
     json_decref(want);
     json_decref(r);
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 static void python_error_reaches_c(void **state)
 {
     (void)state;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw);
     json_t *r = c_client_result(&rw, "CallPythonFail", NULL);
     assert_string_equal(json_string_value(json_object_get(r, "type")), "PyError");
@@ -281,13 +256,13 @@ static void python_error_reaches_c(void **state)
     assert_true(json_equal(json_object_get(r, "details"), want));
     json_decref(want);
     json_decref(r);
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 static void c_errors_reach_python(void **state)
 {
     (void)state;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw);
     /* A failed C workflow, seen by the Python client. */
     json_t *r = python_client(rw.task_queue, "FailForPython", NULL);
@@ -313,13 +288,13 @@ static void c_errors_reach_python(void **state)
     assert_true(json_equal(json_object_get(e, "details"), want));
     json_decref(want);
     json_decref(r);
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 static void cli_signal_and_query(void **state)
 {
     (void)state;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw);
     char id[128], out[8192];
     ts_unique(id, sizeof(id), "cli");
@@ -341,7 +316,7 @@ static void cli_signal_and_query(void **state)
     temporal_payloads_cleanup(&res);
     assert_int_equal(ts_cli(out, sizeof(out), "workflow query -w %s --type state", id), 0);
     assert_non_null(strstr(out, "finished"));
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 static const struct CMUnitTest tests[] = {

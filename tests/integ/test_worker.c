@@ -10,22 +10,6 @@
 
 #include "support.h"
 
-struct running_worker {
-    struct temporal_client *client;
-    struct temporal_worker *worker;
-    pthread_t thread;
-    int rc;
-    struct temporal_error err;
-    char task_queue[96];
-};
-
-static void *run_thread(void *arg)
-{
-    struct running_worker *rw = arg;
-    rw->rc = temporal_worker_run(rw->worker, &rw->err);
-    return NULL;
-}
-
 static void sleep_ms(int ms)
 {
     struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
@@ -109,7 +93,7 @@ static int slow_then_done(struct temporal_activity_ctx *ctx, const struct tempor
 
 /* Helpers ------------------------------------------------------------------------------------------ */
 
-static void start_worker(struct running_worker *rw, int64_t graceful_ms, void *hb_state)
+static void start_worker(struct ts_worker *rw, int64_t graceful_ms, void *hb_state)
 {
     memset(rw, 0, sizeof(*rw));
     rw->client = ts_connect();
@@ -131,16 +115,7 @@ static void start_worker(struct running_worker *rw, int64_t graceful_ms, void *h
                                                        heartbeat_until_cancelled, hb_state), 0);
     assert_int_equal(temporal_worker_register_activity(rw->worker, "slow_then_done",
                                                        slow_then_done, NULL), 0);
-    assert_int_equal(pthread_create(&rw->thread, NULL, run_thread, rw), 0);
-}
-
-static void stop_worker(struct running_worker *rw)
-{
-    temporal_worker_stop(rw->worker);
-    pthread_join(rw->thread, NULL);
-    TS_OK(rw->rc, rw->err);
-    temporal_worker_free(rw->worker);
-    temporal_client_free(rw->client);
+    ts_worker_run(rw);
 }
 
 /* Starts RunActivity on the Python peer with |request_json|; returns the result object. */
@@ -168,7 +143,7 @@ static json_t *run_activity(struct temporal_client *c, const char *request_json)
     return j;
 }
 
-static json_t *run_named(struct running_worker *rw, const char *activity, const char *extra)
+static json_t *run_named(struct ts_worker *rw, const char *activity, const char *extra)
 {
     char req[1024];
     snprintf(req, sizeof(req), "{\"activity\":\"%s\",\"task_queue\":\"%s\"%s%s}", activity,
@@ -181,18 +156,18 @@ static json_t *run_named(struct running_worker *rw, const char *activity, const 
 static void activity_result(void **state)
 {
     (void)state;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw, 1000, NULL);
     json_t *r = run_named(&rw, "greet", "\"args\":[\"World\"]");
     assert_string_equal(json_string_value(json_object_get(r, "result")), "Hello, World!");
     json_decref(r);
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 static void activity_failure(void **state)
 {
     (void)state;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw, 1000, NULL);
     json_t *r = run_named(&rw, "fail_always", "\"max_attempts\":5");
     json_t *e = json_object_get(r, "error");
@@ -201,13 +176,13 @@ static void activity_failure(void **state)
     assert_string_equal(json_string_value(json_object_get(e, "message")), "nope");
     assert_true(json_is_true(json_object_get(e, "non_retryable")));
     json_decref(r);
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 static void activity_info_and_retry(void **state)
 {
     (void)state;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw, 1000, NULL);
     json_t *r = run_named(&rw, "second_attempt", "\"max_attempts\":3");
     json_t *res = json_object_get(r, "result");
@@ -217,13 +192,13 @@ static void activity_info_and_retry(void **state)
     assert_string_equal(json_string_value(json_object_get(res, "activity_type")), "second_attempt");
     assert_string_equal(json_string_value(json_object_get(res, "tq")), rw.task_queue);
     json_decref(r);
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 static void unregistered_activity(void **state)
 {
     (void)state;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw, 1000, NULL);
     json_t *r = run_named(&rw, "no_such_activity", "");
     json_t *e = json_object_get(r, "error");
@@ -231,14 +206,14 @@ static void unregistered_activity(void **state)
     assert_non_null(strstr(json_string_value(json_object_get(e, "message")), "no_such_activity"));
     assert_non_null(strstr(json_string_value(json_object_get(e, "message")), "greet"));
     json_decref(r);
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 static void cancel_through_heartbeat(void **state)
 {
     (void)state;
     enum temporal_activity_cancel_reason seen = TEMPORAL_ACTIVITY_NOT_CANCELLED;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw, 1000, &seen);
     json_t *r = run_named(&rw, "heartbeat_until_cancelled",
                           "\"heartbeat_timeout_ms\":2000,\"cancel_after_ms\":1000,"
@@ -246,11 +221,11 @@ static void cancel_through_heartbeat(void **state)
     assert_true(json_is_true(json_object_get(r, "cancelled")));
     assert_int_equal(seen, TEMPORAL_ACTIVITY_CANCEL_REQUESTED);
     json_decref(r);
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 /* Starts RunActivity without waiting; returns the workflow id (static buffer). */
-static const char *start_run_activity(struct running_worker *rw, const char *activity)
+static const char *start_run_activity(struct ts_worker *rw, const char *activity)
 {
     static char id[96];
     ts_unique(id, sizeof(id), "run-activity");
@@ -284,12 +259,12 @@ static json_t *result_of(struct temporal_client *c, const char *id)
 static void shutdown_lets_activity_finish(void **state)
 {
     (void)state;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw, 10000, NULL);
     const char *id = start_run_activity(&rw, "slow_then_done");
     sleep_ms(400); /* the activity is running (it takes 800 ms) */
     struct temporal_client *c = ts_connect();
-    stop_worker(&rw); /* returns after the activity reported its result */
+    ts_worker_stop(&rw); /* returns after the activity reported its result */
     json_t *r = result_of(c, id);
     assert_string_equal(json_string_value(json_object_get(r, "result")),
                         "finished during graceful shutdown");
@@ -301,12 +276,12 @@ static void shutdown_cancels_after_grace(void **state)
 {
     (void)state;
     enum temporal_activity_cancel_reason seen = TEMPORAL_ACTIVITY_NOT_CANCELLED;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw, 300, &seen);
     const char *id = start_run_activity(&rw, "heartbeat_until_cancelled");
     sleep_ms(500);
     struct temporal_client *c = ts_connect();
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
     assert_int_equal(seen, TEMPORAL_ACTIVITY_CANCEL_WORKER_SHUTDOWN);
     json_t *r = result_of(c, id);
     json_t *e = json_object_get(r, "error");

@@ -278,29 +278,13 @@ static int drifting(struct temporal_workflow_ctx *ctx, const struct temporal_pay
 
 /* The worker ------------------------------------------------------------------------------------------ */
 
-struct running_worker {
-    struct temporal_client *client;
-    struct temporal_worker *worker;
-    pthread_t thread;
-    int rc;
-    struct temporal_error err;
-    char task_queue[96];
-};
-
-static void *run_thread(void *arg)
-{
-    struct running_worker *rw = arg;
-    rw->rc = temporal_worker_run(rw->worker, &rw->err);
-    return NULL;
-}
-
 static void log_to_stderr(void *ud, enum temporal_log_level level, const char *message)
 {
     (void)ud;
     fprintf(stderr, "[worker %d] %s\n", (int)level, message);
 }
 
-static void start_worker(struct running_worker *rw, int32_t max_cached)
+static void start_worker(struct ts_worker *rw, int32_t max_cached)
 {
     memset(rw, 0, sizeof(*rw));
     rw->client = ts_connect();
@@ -344,19 +328,10 @@ static void start_worker(struct running_worker *rw, int32_t max_cached)
     assert_int_equal(temporal_worker_register_activity(rw->worker, "wait_for_cancel", wait_for_cancel,
                                                        NULL),
                      0);
-    assert_int_equal(pthread_create(&rw->thread, NULL, run_thread, rw), 0);
+    ts_worker_run(rw);
 }
 
-static void stop_worker(struct running_worker *rw)
-{
-    temporal_worker_stop(rw->worker);
-    pthread_join(rw->thread, NULL);
-    TS_OK(rw->rc, rw->err);
-    temporal_worker_free(rw->worker);
-    temporal_client_free(rw->client);
-}
-
-static void start_wf(struct running_worker *rw, const char *type, const char *json_arg, char *id,
+static void start_wf(struct ts_worker *rw, const char *type, const char *json_arg, char *id,
                      size_t cap)
 {
     ts_unique(id, cap, type);
@@ -374,7 +349,7 @@ static void start_wf(struct running_worker *rw, const char *type, const char *js
 }
 
 /* Waits for the result; returns its JSON text (free()) or NULL with |*rc| set. */
-static char *result(struct running_worker *rw, const char *id, int *rc, struct temporal_error *err)
+static char *result(struct ts_worker *rw, const char *id, int *rc, struct temporal_error *err)
 {
     struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
     *rc = temporal_client_get_workflow_result(rw->client, id, NULL, 60000, &res, err);
@@ -388,7 +363,7 @@ static char *result(struct running_worker *rw, const char *id, int *rc, struct t
     return out;
 }
 
-static void expect_result(struct running_worker *rw, const char *type, const char *arg,
+static void expect_result(struct ts_worker *rw, const char *type, const char *arg,
                           const char *want)
 {
     char id[128];
@@ -406,16 +381,16 @@ static void expect_result(struct running_worker *rw, const char *type, const cha
 static void hello_workflow(void **state)
 {
     (void)state;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw, -1);
     expect_result(&rw, "Greet", "\"C\"", "\"Hello, C!\"");
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 static void timers(void **state)
 {
     (void)state;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw, -1);
     char id[128];
     start_wf(&rw, "Sleepy", NULL, id, sizeof(id));
@@ -435,13 +410,13 @@ static void timers(void **state)
         p++;
     }
     assert_int_equal(fired, 2);
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 static void signal_query_condition(void **state)
 {
     (void)state;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw, -1);
     char id[128];
     start_wf(&rw, "Waiter", NULL, id, sizeof(id));
@@ -472,14 +447,14 @@ static void signal_query_condition(void **state)
     assert_string_equal(s, "finished");
     temporal_free(s);
     temporal_payloads_cleanup(&res);
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 static void signal_before_handler(void **state)
 {
     (void)state;
     /* Signal-with-start: the signal is in history before the code sets its handler. */
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw, -1);
     char id[128];
     ts_unique(id, sizeof(id), "sws");
@@ -498,41 +473,41 @@ static void signal_before_handler(void **state)
     TS_OK(rc, err);
     assert_string_equal(got, "\"early\"");
     free(got);
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 static void concurrent_branches(void **state)
 {
     (void)state;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw, -1);
     expect_result(&rw, "FanOut", NULL, "30"); /* 1 + 4 + 9 + 16 */
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 static void replay_without_cache(void **state)
 {
     (void)state;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw, 0); /* every task replays the whole history */
     expect_result(&rw, "Sequence", NULL, "14");
     expect_result(&rw, "FanOut", NULL, "30");
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 static void activity_failure_reaches_workflow(void **state)
 {
     (void)state;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw, -1);
     expect_result(&rw, "ActivityError", NULL, "\"Refused\"");
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 static void workflow_failure(void **state)
 {
     (void)state;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw, -1);
     char id[128];
     start_wf(&rw, "Failing", NULL, id, sizeof(id));
@@ -543,22 +518,22 @@ static void workflow_failure(void **state)
     assert_int_equal(rc, TEMPORAL_EWORKFLOW_FAILED);
     assert_string_equal(err.detail, "OrderRejected");
     assert_non_null(strstr(err.message, "order 42 rejected"));
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 static void continue_as_new(void **state)
 {
     (void)state;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw, -1);
     expect_result(&rw, "CountDown", "3", "\"done\"");
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 static void cancellation(void **state)
 {
     (void)state;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw, -1);
     char id[128];
     start_wf(&rw, "Cancellable", NULL, id, sizeof(id));
@@ -609,14 +584,14 @@ static void cancellation(void **state)
     assert_int_equal(rc, TEMPORAL_EWORKFLOW_CANCELED);
     assert_int_equal(ts_cli(out, sizeof(out), "workflow show -w %s -o json", id), 0);
     assert_null(strstr(out, "EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED"));
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
 }
 
 static void nondeterminism_detected(void **state)
 {
     (void)state;
     changed_code = 0;
-    struct running_worker rw;
+    struct ts_worker rw;
     start_worker(&rw, 0); /* no cache: the next task replays with the changed code */
     char id[128];
     start_wf(&rw, "Drifting", NULL, id, sizeof(id));
@@ -654,7 +629,7 @@ static void nondeterminism_detected(void **state)
     }
     assert_true(seen);
     TS_OK(temporal_client_terminate_workflow(rw.client, id, NULL, "test done", &err), err);
-    stop_worker(&rw);
+    ts_worker_stop(&rw);
     changed_code = 0;
 }
 
