@@ -33,12 +33,14 @@ enum machine_kind {
     M_CANCEL_ACTIVITY,
     M_CANCEL_TIMER,
     M_PATCH_MARKER,
+    M_CHILD,
 };
 
 static const char *const machine_names[] = {
     "ScheduleActivityTask",    "StartTimer",           "CompleteWorkflowExecution",
     "FailWorkflowExecution",   "CancelWorkflowExecution", "ContinueAsNewWorkflowExecution",
     "RequestCancelActivityTask", "CancelTimer", "RecordMarker(patch)",
+    "StartChildWorkflowExecution",
 };
 
 /* Patch markers use sdk-core's format, so tools that know Core's markers read ours too. */
@@ -70,10 +72,12 @@ struct machine {
     temporal__pb_command command;
     struct machine *target; /* M_CANCEL_*: the activity or timer being cancelled */
     char *patch_id;         /* M_PATCH_MARKER */
+    char *child_id;         /* M_CHILD: the child's workflow id (type in activity_type) */
     Temporal__Api__Command__V1__RecordMarkerCommandAttributes__DetailsEntry marker_entry;
     Temporal__Api__Command__V1__RecordMarkerCommandAttributes__DetailsEntry *marker_entries[1];
     union {
         Temporal__Api__Command__V1__RecordMarkerCommandAttributes marker;
+        Temporal__Api__Command__V1__StartChildWorkflowExecutionCommandAttributes child;
         Temporal__Api__Command__V1__RequestCancelActivityTaskCommandAttributes cancel_activity;
         Temporal__Api__Command__V1__CancelTimerCommandAttributes cancel_timer;
         Temporal__Api__Command__V1__ScheduleActivityTaskCommandAttributes activity;
@@ -250,6 +254,7 @@ static void machine_free(struct machine *m)
     free(m->app_message);
     temporal_payloads_cleanup(&m->app_details);
     free(m->patch_id);
+    free(m->child_id);
     free(m);
 }
 
@@ -679,6 +684,8 @@ static int kind_of_event(int type)
         return M_CANCEL_TIMER;
     case EV(MARKER_RECORDED):
         return M_PATCH_MARKER;
+    case EV(START_CHILD_WORKFLOW_EXECUTION_INITIATED):
+        return M_CHILD;
     default:
         return -1;
     }
@@ -739,6 +746,16 @@ static int match_command(struct temporal_workflow_ctx *run, const temporal__pb_e
             return nd_fail(err, e->event_id,
                            "history started timer %s but the workflow code started timer %s",
                            a ? str0(a->timer_id) : "", m->id);
+    } else if (m->kind == M_CHILD) {
+        const Temporal__Api__History__V1__StartChildWorkflowExecutionInitiatedEventAttributes *a =
+            e->start_child_workflow_execution_initiated_event_attributes;
+        const char *type = a && a->workflow_type ? str0(a->workflow_type->name) : "";
+        if (a == NULL || strcmp(str0(a->workflow_id), m->child_id) != 0 ||
+            strcmp(type, m->activity_type) != 0)
+            return nd_fail(err, e->event_id,
+                           "history started child workflow '%s' (id %s) but the workflow code "
+                           "starts child workflow '%s' (id %s)",
+                           type, a ? str0(a->workflow_id) : "", m->activity_type, m->child_id);
     } else if (m->kind == M_PATCH_MARKER) {
         char *id = patch_marker_id(e);
         bool same = id != NULL && strcmp(id, m->patch_id) == 0;
@@ -785,8 +802,10 @@ static void resolve_activity(struct temporal_workflow_ctx *run, struct machine *
     if (code != 0) {
         char text[TEMPORAL_ERROR_MESSAGE_SIZE];
         temporal__failure_describe(failure, text, sizeof(text));
-        temporal__fail(&m->error, code, -1, "activity '%s' (id %s) %s: %s", m->activity_type,
-                       m->id, code == TEMPORAL_ECANCELED ? "was cancelled" : "failed", text);
+        temporal__fail(&m->error, code, -1, "%s '%s' (id %s) %s: %s",
+                       m->kind == M_CHILD ? "child workflow" : "activity", m->activity_type,
+                       m->kind == M_CHILD ? m->child_id : m->id,
+                       code == TEMPORAL_ECANCELED ? "was cancelled" : "failed", text);
         const char *detail = default_detail;
         /* The first ApplicationFailure of the cause chain is what the activity raised. */
         for (const Temporal__Api__Failure__V1__Failure *f = failure; f; f = f->cause) {
@@ -861,6 +880,63 @@ static int apply_started(struct temporal_workflow_ctx *run, const temporal__pb_e
         run->info.continued_run_id = c;
     }
     return temporal__payloads_from_proto(&run->input, a->input);
+}
+
+/* An event about a child workflow: resolves its machine (found by the initiated event id). */
+static int apply_child_event(struct temporal_workflow_ctx *run, const temporal__pb_event *e,
+                             struct temporal_error *err)
+{
+    int64_t initiated = 0;
+    const temporal__pb_payloads *result = NULL;
+    const Temporal__Api__Failure__V1__Failure *failure = NULL;
+    int code = TEMPORAL_EACTIVITY_FAILED;
+    const char *detail = NULL;
+    switch ((int)e->event_type) {
+    case EV(START_CHILD_WORKFLOW_EXECUTION_FAILED):
+        if (e->start_child_workflow_execution_failed_event_attributes)
+            initiated = e->start_child_workflow_execution_failed_event_attributes->initiated_event_id;
+        detail = "WorkflowExecutionAlreadyStarted";
+        break;
+    case EV(CHILD_WORKFLOW_EXECUTION_STARTED):
+        return 0; /* the result comes later */
+    case EV(CHILD_WORKFLOW_EXECUTION_COMPLETED):
+        if (e->child_workflow_execution_completed_event_attributes) {
+            initiated = e->child_workflow_execution_completed_event_attributes->initiated_event_id;
+            result = e->child_workflow_execution_completed_event_attributes->result;
+        }
+        code = 0;
+        break;
+    case EV(CHILD_WORKFLOW_EXECUTION_FAILED):
+        if (e->child_workflow_execution_failed_event_attributes) {
+            initiated = e->child_workflow_execution_failed_event_attributes->initiated_event_id;
+            failure = e->child_workflow_execution_failed_event_attributes->failure;
+        }
+        detail = "ChildWorkflowFailure";
+        break;
+    case EV(CHILD_WORKFLOW_EXECUTION_CANCELED):
+        if (e->child_workflow_execution_canceled_event_attributes)
+            initiated = e->child_workflow_execution_canceled_event_attributes->initiated_event_id;
+        code = TEMPORAL_ECANCELED;
+        detail = "CanceledFailure";
+        break;
+    case EV(CHILD_WORKFLOW_EXECUTION_TIMED_OUT):
+        if (e->child_workflow_execution_timed_out_event_attributes)
+            initiated = e->child_workflow_execution_timed_out_event_attributes->initiated_event_id;
+        detail = "TimeoutFailure";
+        break;
+    default: /* TERMINATED */
+        if (e->child_workflow_execution_terminated_event_attributes)
+            initiated = e->child_workflow_execution_terminated_event_attributes->initiated_event_id;
+        detail = "TerminatedFailure";
+        break;
+    }
+    struct machine *m = machine_by_event(run, initiated);
+    if (m == NULL || m->kind != M_CHILD)
+        return nd_fail(err, e->event_id, "%s refers to event %lld, which is not a child workflow "
+                       "of this workflow", temporal__event_type_name((int)e->event_type),
+                       (long long)initiated);
+    resolve_activity(run, m, code, result, failure, detail);
+    return 0;
 }
 
 /* Collects the patch markers the task being replayed recorded: the command events after
@@ -970,6 +1046,15 @@ int temporal__wf_run_apply(struct temporal_workflow_ctx *run, temporal__pb_event
                 resolve_activity(run, m, TEMPORAL_ECANCELED, NULL, NULL, "CanceledFailure");
             break;
         }
+        case EV(START_CHILD_WORKFLOW_EXECUTION_FAILED):
+        case EV(CHILD_WORKFLOW_EXECUTION_STARTED):
+        case EV(CHILD_WORKFLOW_EXECUTION_COMPLETED):
+        case EV(CHILD_WORKFLOW_EXECUTION_FAILED):
+        case EV(CHILD_WORKFLOW_EXECUTION_CANCELED):
+        case EV(CHILD_WORKFLOW_EXECUTION_TIMED_OUT):
+        case EV(CHILD_WORKFLOW_EXECUTION_TERMINATED):
+            rc = apply_child_event(run, e, err);
+            break;
         case EV(TIMER_FIRED): {
             const Temporal__Api__History__V1__TimerFiredEventAttributes *a =
                 e->timer_fired_event_attributes;
@@ -1216,6 +1301,20 @@ bool temporal_workflow_patched(struct temporal_workflow_ctx *ctx, const char *pa
 
 static bool machine_resolved(void *arg) { return ((struct machine *)arg)->resolved; }
 
+/* Makes |m|'s failure the branch's last error and failure; returns its code. */
+static int branch_set_failure(struct temporal_workflow_branch *b, const struct machine *m)
+{
+    b->last_error = m->error;
+    b->last_failed = m->has_app_failure ? m : NULL;
+    if (b->last_failed != NULL) {
+        b->last_failure.type = m->app_type;
+        b->last_failure.message = m->app_message;
+        b->last_failure.non_retryable = m->app_non_retryable;
+        b->last_failure.details = &m->app_details;
+    }
+    return m->result_code;
+}
+
 /* The workflow's cancellation ended the wait for |m| (an activity or a timer).  A command
  * issued in this same activation is withdrawn (the server never hears of it); one already in
  * history gets its cancel command: CancelTimer, or RequestCancelActivityTask (TRY: stop
@@ -1371,17 +1470,73 @@ int temporal_workflow_execute_activity(struct temporal_workflow_ctx *ctx, const 
                                   "activity '%s' (id %s): workflow cancelled", activity_type,
                                   m->id);
     }
-    if (m->result_code != 0) {
-        b->last_error = m->error;
-        b->last_failed = m->has_app_failure ? m : NULL;
-        if (b->last_failed != NULL) {
-            b->last_failure.type = m->app_type;
-            b->last_failure.message = m->app_message;
-            b->last_failure.non_retryable = m->app_non_retryable;
-            b->last_failure.details = &m->app_details;
-        }
-        return m->result_code;
-    }
+    if (m->result_code != 0)
+        return branch_set_failure(b, m);
+    return copy_payloads(out, &m->result);
+}
+
+int temporal_workflow_execute_child(struct temporal_workflow_ctx *ctx, const char *workflow_type,
+                                    const struct temporal_payloads *input,
+                                    const struct temporal_child_workflow_options *user_opts,
+                                    struct temporal_payloads *out)
+{
+    struct temporal_workflow_branch *b = ctx->current;
+    if (b == NULL)
+        return TEMPORAL_EINVAL;
+    struct temporal_child_workflow_options o;
+    memset(&o, 0, sizeof(o));
+    if (user_opts != NULL)
+        memcpy(&o, user_opts, user_opts->self_size < sizeof(o) ? user_opts->self_size : sizeof(o));
+    if (temporal__empty(workflow_type) || out == NULL)
+        return temporal__fail(&b->last_error, TEMPORAL_EINVAL, -1,
+                              "execute_child needs a workflow type and an output list");
+    if (ctx->cancel_requested)
+        return temporal__fail(&b->last_error, TEMPORAL_ECANCELED, -1, "workflow cancelled");
+    struct machine *m = machine_add(ctx, M_CHILD);
+    if (m == NULL)
+        return TEMPORAL_ENOMEM;
+    char default_id[512];
+    snprintf(default_id, sizeof(default_id), "%s-child-%s", ctx->workflow_id, m->id);
+    int rc = 0;
+    m->child_id = temporal__strdup(temporal__empty(o.workflow_id) ? default_id : o.workflow_id);
+    m->activity_type = temporal__strdup(workflow_type);
+    m->task_queue = temporal__strdup(temporal__empty(o.task_queue) ? ctx->task_queue : o.task_queue);
+    if (!m->child_id || !m->activity_type || !m->task_queue || copy_payloads(&m->payloads, input) != 0)
+        return TEMPORAL_ENOMEM;
+    temporal__payloads_view_init(&m->view, &m->payloads, &rc);
+    if (rc != 0)
+        return rc;
+    Temporal__Api__Common__V1__WorkflowType wt = TEMPORAL__API__COMMON__V1__WORKFLOW_TYPE__INIT;
+    wt.name = m->activity_type;
+    m->workflow_type_msg = wt;
+    Temporal__Api__Taskqueue__V1__TaskQueue tq = TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE__INIT;
+    tq.name = m->task_queue;
+    tq.kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
+    m->task_queue_msg = tq;
+    Temporal__Api__Command__V1__StartChildWorkflowExecutionCommandAttributes a =
+        TEMPORAL__API__COMMAND__V1__START_CHILD_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES__INIT;
+    a.workflow_id = m->child_id;
+    a.workflow_type = &m->workflow_type_msg;
+    a.task_queue = &m->task_queue_msg;
+    a.input = m->view.msg.n_payloads ? &m->view.msg : NULL;
+    a.parent_close_policy = o.parent_close_policy == TEMPORAL_PARENT_CLOSE_TERMINATE
+                                ? TEMPORAL__API__ENUMS__V1__PARENT_CLOSE_POLICY__PARENT_CLOSE_POLICY_TERMINATE
+                                : (Temporal__Api__Enums__V1__ParentClosePolicy)o.parent_close_policy;
+    m->attrs.child = a;
+    set_duration(m, 0, &m->attrs.child.workflow_execution_timeout, o.execution_timeout_ms);
+    set_duration(m, 1, &m->attrs.child.workflow_run_timeout, o.run_timeout_ms);
+    set_duration(m, 2, &m->attrs.child.workflow_task_timeout, o.task_timeout_ms);
+    m->command.command_type = CMD(START_CHILD_WORKFLOW_EXECUTION);
+    m->command.attributes_case =
+        TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_START_CHILD_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES;
+    m->command.start_child_workflow_execution_command_attributes = &m->attrs.child;
+
+    rc = block_until(ctx, machine_resolved, m, true);
+    if (rc != 0)
+        return temporal__fail(&b->last_error, rc, -1, "child workflow '%s' (id %s): workflow cancelled",
+                              workflow_type, m->child_id);
+    if (m->result_code != 0)
+        return branch_set_failure(b, m);
     return copy_payloads(out, &m->result);
 }
 

@@ -125,6 +125,47 @@ TEMPORAL_API int temporal_workflow_execute_activity(struct temporal_workflow_ctx
                                                     const struct temporal_activity_options *opts,
                                                     struct temporal_payloads *out);
 
+/** What happens to a child workflow when its parent closes. */
+enum temporal_parent_close_policy {
+    /** Terminate the child (the server's default). */
+    TEMPORAL_PARENT_CLOSE_TERMINATE = 0,
+    /** Let the child run on. */
+    TEMPORAL_PARENT_CLOSE_ABANDON = 2,
+    /** Ask the child to cancel. */
+    TEMPORAL_PARENT_CLOSE_REQUEST_CANCEL = 3,
+};
+
+/** Options of temporal_workflow_execute_child().  Start from TEMPORAL_CHILD_WORKFLOW_OPTIONS_INIT. */
+struct temporal_child_workflow_options {
+    size_t self_size;
+    /** The child's workflow id.  Default: "<parent workflow id>-child-<n>" (deterministic).  Borrowed. */
+    const char *workflow_id;
+    /** Task queue of the child.  Default: the parent's.  Borrowed. */
+    const char *task_queue;
+    /** Optional timeouts; 0 = none. */
+    int64_t execution_timeout_ms;
+    int64_t run_timeout_ms;
+    int64_t task_timeout_ms;
+    enum temporal_parent_close_policy parent_close_policy;
+};
+
+#define TEMPORAL_CHILD_WORKFLOW_OPTIONS_INIT                                                  \
+    { .self_size = sizeof(struct temporal_child_workflow_options) }
+
+/**
+ * Starts child workflow |workflow_type| (any SDK's) with |input| (may be NULL) and waits
+ * for its result, which is appended to |out|.  Returns 0, TEMPORAL_EACTIVITY_FAILED if the
+ * child failed, timed out, was terminated, or could not start (its id is in use);
+ * temporal_workflow_last_error() and temporal_workflow_last_failure() say how; or
+ * TEMPORAL_ECANCELED.  Blocks the calling branch.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_execute_child(struct temporal_workflow_ctx *ctx,
+                                                 const char *workflow_type,
+                                                 const struct temporal_payloads *input,
+                                                 const struct temporal_child_workflow_options *opts,
+                                                 struct temporal_payloads *out);
+
 /**
  * The failure of the last call of this branch that did not succeed: |code|, |message| (the
  * failure's message and causes) and |detail| (the ApplicationFailure type, or

@@ -85,6 +85,14 @@ static int call_python_fail(struct temporal_workflow_ctx *ctx, const struct temp
     return rc;
 }
 
+static int python_child(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                        struct temporal_payloads *out)
+{
+    struct temporal_child_workflow_options o = TEMPORAL_CHILD_WORKFLOW_OPTIONS_INIT;
+    o.task_queue = ts_state("py_task_queue");
+    return temporal_workflow_execute_child(ctx, "Echo", in, &o, out);
+}
+
 static int fail_for_python(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
                            struct temporal_payloads *out)
 {
@@ -158,7 +166,8 @@ static void start_worker(struct ts_worker *rw)
                 { "CallPython", call_python },
                 { "CallPythonFail", call_python_fail },
                 { "FailForPython", fail_for_python },
-                { "Waiter", waiter } };
+                { "Waiter", waiter },
+                { "PythonChild", python_child } };
     for (size_t i = 0; i < sizeof(wfs) / sizeof(wfs[0]); i++)
         assert_int_equal(temporal_worker_register_workflow(rw->worker, wfs[i].name, wfs[i].fn,
                                                            TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED,
@@ -237,6 +246,19 @@ static void c_workflow_calls_python_activity(void **state)
     start_worker(&rw);
     json_t *r = c_client_result(&rw, "CallPython", "{\"x\":[1,2,\"three\"]}");
     json_t *want = json_loads("{\"x\":[1,2,\"three\"]}", 0, NULL);
+    assert_true(json_equal(r, want));
+    json_decref(want);
+    json_decref(r);
+    ts_worker_stop(&rw);
+}
+
+static void c_workflow_with_python_child(void **state)
+{
+    (void)state;
+    struct ts_worker rw;
+    start_worker(&rw);
+    json_t *r = c_client_result(&rw, "PythonChild", "[\"a\",{\"b\":2}]");
+    json_t *want = json_loads("[\"a\",{\"b\":2}]", 0, NULL);
     assert_true(json_equal(r, want));
     json_decref(want);
     json_decref(r);
@@ -322,6 +344,7 @@ static void cli_signal_and_query(void **state)
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(python_client_starts_c_workflow),
     cmocka_unit_test(c_workflow_calls_python_activity),
+    cmocka_unit_test(c_workflow_with_python_child),
     cmocka_unit_test(python_error_reaches_c),
     cmocka_unit_test(c_errors_reach_python),
     cmocka_unit_test(cli_signal_and_query),

@@ -257,6 +257,27 @@ static int cancels_activity(struct temporal_workflow_ctx *ctx, const struct temp
 static const enum temporal_activity_cancellation_type cancel_wait = TEMPORAL_ACTIVITY_CANCEL_WAIT_COMPLETED;
 static const enum temporal_activity_cancellation_type cancel_abandon = TEMPORAL_ACTIVITY_CANCEL_ABANDON;
 
+static int parent(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                  struct temporal_payloads *out)
+{
+    return temporal_workflow_execute_child(ctx, "Greet", in, NULL, out);
+}
+
+static int parent_of_failing(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                             struct temporal_payloads *out)
+{
+    (void)in;
+    struct temporal_payloads ignored = TEMPORAL_PAYLOADS_INIT;
+    int rc = temporal_workflow_execute_child(ctx, "Failing", NULL, NULL, &ignored);
+    temporal_payloads_cleanup(&ignored);
+    const struct temporal_failure_info *f = temporal_workflow_last_failure(ctx);
+    if (rc != TEMPORAL_EACTIVITY_FAILED || f == NULL)
+        return temporal_workflow_fail(ctx, "Unexpected", "the child did not fail", true, NULL);
+    char text[256];
+    snprintf(text, sizeof(text), "%s: %s", f->type, f->message);
+    return temporal_payloads_add_string(out, text);
+}
+
 /* Flipped by the non-determinism test between the first run and its replay. */
 static volatile int changed_code;
 
@@ -303,7 +324,8 @@ static void start_worker(struct ts_worker *rw, int32_t max_cached)
     } wfs[] = { { "Greet", greet },       { "Sleepy", sleepy },          { "Waiter", waiter },
                 { "FanOut", fan_out },    { "Sequence", sequence },      { "ActivityError", activity_error },
                 { "Failing", failing },   { "CountDown", count_down },   { "Cancellable", cancellable },
-                { "Drifting", drifting }, { "CancelsActivity", cancels_activity } };
+                { "Drifting", drifting }, { "CancelsActivity", cancels_activity },
+                { "Parent", parent },     { "ParentOfFailing", parent_of_failing } };
     for (size_t i = 0; i < sizeof(wfs) / sizeof(wfs[0]); i++)
         assert_int_equal(temporal_worker_register_workflow(rw->worker, wfs[i].name, wfs[i].fn,
                                                            TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED,
@@ -521,6 +543,16 @@ static void workflow_failure(void **state)
     ts_worker_stop(&rw);
 }
 
+static void child_workflows(void **state)
+{
+    (void)state;
+    struct ts_worker rw;
+    start_worker(&rw, -1);
+    expect_result(&rw, "Parent", "\"child\"", "\"Hello, child!\"");
+    expect_result(&rw, "ParentOfFailing", NULL, "\"OrderRejected: order 42 rejected\"");
+    ts_worker_stop(&rw);
+}
+
 static void continue_as_new(void **state)
 {
     (void)state;
@@ -642,6 +674,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(replay_without_cache),
     cmocka_unit_test(activity_failure_reaches_workflow),
     cmocka_unit_test(workflow_failure),
+    cmocka_unit_test(child_workflows),
     cmocka_unit_test(continue_as_new),
     cmocka_unit_test(cancellation),
     cmocka_unit_test(nondeterminism_detected),
