@@ -34,13 +34,16 @@ enum machine_kind {
     M_CANCEL_TIMER,
     M_PATCH_MARKER,
     M_CHILD,
+    M_SIGNAL_EXTERNAL,
+    M_CANCEL_EXTERNAL,
 };
 
 static const char *const machine_names[] = {
     "ScheduleActivityTask",    "StartTimer",           "CompleteWorkflowExecution",
     "FailWorkflowExecution",   "CancelWorkflowExecution", "ContinueAsNewWorkflowExecution",
     "RequestCancelActivityTask", "CancelTimer", "RecordMarker(patch)",
-    "StartChildWorkflowExecution",
+    "StartChildWorkflowExecution", "SignalExternalWorkflowExecution",
+    "RequestCancelExternalWorkflowExecution",
 };
 
 /* Patch markers use sdk-core's format, so tools that know Core's markers read ours too. */
@@ -72,12 +75,18 @@ struct machine {
     temporal__pb_command command;
     struct machine *target; /* M_CANCEL_*: the activity or timer being cancelled */
     char *patch_id;         /* M_PATCH_MARKER */
-    char *child_id;         /* M_CHILD: the child's workflow id (type in activity_type) */
+    char *child_id;         /* M_CHILD: the child's workflow id (type in activity_type);
+                             * M_*_EXTERNAL: the target's workflow id */
+    char *target_run_id;    /* M_*_EXTERNAL (may be "") */
+    char *signal_name;      /* M_SIGNAL_EXTERNAL; M_CANCEL_EXTERNAL: the reason */
+    Temporal__Api__Common__V1__WorkflowExecution execution_msg;
     Temporal__Api__Command__V1__RecordMarkerCommandAttributes__DetailsEntry marker_entry;
     Temporal__Api__Command__V1__RecordMarkerCommandAttributes__DetailsEntry *marker_entries[1];
     union {
         Temporal__Api__Command__V1__RecordMarkerCommandAttributes marker;
         Temporal__Api__Command__V1__StartChildWorkflowExecutionCommandAttributes child;
+        Temporal__Api__Command__V1__SignalExternalWorkflowExecutionCommandAttributes signal;
+        Temporal__Api__Command__V1__RequestCancelExternalWorkflowExecutionCommandAttributes cancel_external;
         Temporal__Api__Command__V1__RequestCancelActivityTaskCommandAttributes cancel_activity;
         Temporal__Api__Command__V1__CancelTimerCommandAttributes cancel_timer;
         Temporal__Api__Command__V1__ScheduleActivityTaskCommandAttributes activity;
@@ -255,6 +264,8 @@ static void machine_free(struct machine *m)
     temporal_payloads_cleanup(&m->app_details);
     free(m->patch_id);
     free(m->child_id);
+    free(m->target_run_id);
+    free(m->signal_name);
     free(m);
 }
 
@@ -686,6 +697,10 @@ static int kind_of_event(int type)
         return M_PATCH_MARKER;
     case EV(START_CHILD_WORKFLOW_EXECUTION_INITIATED):
         return M_CHILD;
+    case EV(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED):
+        return M_SIGNAL_EXTERNAL;
+    case EV(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED):
+        return M_CANCEL_EXTERNAL;
     default:
         return -1;
     }
@@ -756,6 +771,19 @@ static int match_command(struct temporal_workflow_ctx *run, const temporal__pb_e
                            "history started child workflow '%s' (id %s) but the workflow code "
                            "starts child workflow '%s' (id %s)",
                            type, a ? str0(a->workflow_id) : "", m->activity_type, m->child_id);
+    } else if (m->kind == M_SIGNAL_EXTERNAL || m->kind == M_CANCEL_EXTERNAL) {
+        const Temporal__Api__Common__V1__WorkflowExecution *x =
+            m->kind == M_SIGNAL_EXTERNAL
+                ? (e->signal_external_workflow_execution_initiated_event_attributes
+                       ? e->signal_external_workflow_execution_initiated_event_attributes->workflow_execution
+                       : NULL)
+                : (e->request_cancel_external_workflow_execution_initiated_event_attributes
+                       ? e->request_cancel_external_workflow_execution_initiated_event_attributes->workflow_execution
+                       : NULL);
+        if (x == NULL || strcmp(str0(x->workflow_id), m->child_id) != 0)
+            return nd_fail(err, e->event_id,
+                           "history targets workflow '%s' but the workflow code targets '%s'",
+                           x ? str0(x->workflow_id) : "", m->child_id);
     } else if (m->kind == M_PATCH_MARKER) {
         char *id = patch_marker_id(e);
         bool same = id != NULL && strcmp(id, m->patch_id) == 0;
@@ -1044,6 +1072,39 @@ int temporal__wf_run_apply(struct temporal_workflow_ctx *run, temporal__pb_event
                                  e->activity_task_timed_out_event_attributes->failure, "TimeoutFailure");
             else
                 resolve_activity(run, m, TEMPORAL_ECANCELED, NULL, NULL, "CanceledFailure");
+            break;
+        }
+        case EV(EXTERNAL_WORKFLOW_EXECUTION_SIGNALED):
+        case EV(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED):
+        case EV(EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED):
+        case EV(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED): {
+            int64_t initiated = 0;
+            bool ok = false;
+            if (type == EV(EXTERNAL_WORKFLOW_EXECUTION_SIGNALED) &&
+                e->external_workflow_execution_signaled_event_attributes) {
+                initiated = e->external_workflow_execution_signaled_event_attributes->initiated_event_id;
+                ok = true;
+            } else if (type == EV(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED) &&
+                       e->signal_external_workflow_execution_failed_event_attributes) {
+                initiated = e->signal_external_workflow_execution_failed_event_attributes->initiated_event_id;
+            } else if (type == EV(EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED) &&
+                       e->external_workflow_execution_cancel_requested_event_attributes) {
+                initiated = e->external_workflow_execution_cancel_requested_event_attributes->initiated_event_id;
+                ok = true;
+            } else if (e->request_cancel_external_workflow_execution_failed_event_attributes) {
+                initiated = e->request_cancel_external_workflow_execution_failed_event_attributes->initiated_event_id;
+            }
+            struct machine *m = machine_by_event(run, initiated);
+            if (m == NULL || (m->kind != M_SIGNAL_EXTERNAL && m->kind != M_CANCEL_EXTERNAL))
+                return nd_fail(err, e->event_id, "%s refers to event %lld, which this workflow did "
+                               "not initiate", temporal__event_type_name(type), (long long)initiated);
+            m->resolved = true;
+            m->result_code = ok ? 0 : TEMPORAL_ENOT_FOUND;
+            if (!ok)
+                temporal__fail(&m->error, TEMPORAL_ENOT_FOUND, -1,
+                               "workflow '%s' was not found (or is closed): %s failed",
+                               m->child_id, machine_names[m->kind]);
+            run->progress++;
             break;
         }
         case EV(START_CHILD_WORKFLOW_EXECUTION_FAILED):
@@ -1538,6 +1599,75 @@ int temporal_workflow_execute_child(struct temporal_workflow_ctx *ctx, const cha
     if (m->result_code != 0)
         return branch_set_failure(b, m);
     return copy_payloads(out, &m->result);
+}
+
+/* Signal or cancel request to another workflow; waits until the server has delivered it. */
+static int external_call(struct temporal_workflow_ctx *ctx, enum machine_kind kind,
+                         const char *workflow_id, const char *run_id, const char *name,
+                         const struct temporal_payloads *args)
+{
+    struct temporal_workflow_branch *b = ctx->current;
+    if (b == NULL || temporal__empty(workflow_id) || (kind == M_SIGNAL_EXTERNAL && temporal__empty(name)))
+        return TEMPORAL_EINVAL;
+    struct machine *m = machine_add(ctx, kind);
+    if (m == NULL)
+        return TEMPORAL_ENOMEM;
+    int rc = 0;
+    m->child_id = temporal__strdup(workflow_id);
+    m->target_run_id = temporal__strdup(run_id ? run_id : "");
+    m->signal_name = temporal__strdup(name ? name : "");
+    if (!m->child_id || !m->target_run_id || !m->signal_name || copy_payloads(&m->payloads, args) != 0)
+        return TEMPORAL_ENOMEM;
+    temporal__payloads_view_init(&m->view, &m->payloads, &rc);
+    if (rc != 0)
+        return rc;
+    Temporal__Api__Common__V1__WorkflowExecution x = TEMPORAL__API__COMMON__V1__WORKFLOW_EXECUTION__INIT;
+    x.workflow_id = m->child_id;
+    x.run_id = m->target_run_id;
+    m->execution_msg = x;
+    if (kind == M_SIGNAL_EXTERNAL) {
+        Temporal__Api__Command__V1__SignalExternalWorkflowExecutionCommandAttributes a =
+            TEMPORAL__API__COMMAND__V1__SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES__INIT;
+        a.execution = &m->execution_msg;
+        a.signal_name = m->signal_name;
+        a.input = m->view.msg.n_payloads ? &m->view.msg : NULL;
+        m->attrs.signal = a;
+        m->command.command_type = CMD(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION);
+        m->command.attributes_case =
+            TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES;
+        m->command.signal_external_workflow_execution_command_attributes = &m->attrs.signal;
+    } else {
+        Temporal__Api__Command__V1__RequestCancelExternalWorkflowExecutionCommandAttributes a =
+            TEMPORAL__API__COMMAND__V1__REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES__INIT;
+        a.workflow_id = m->child_id;
+        a.run_id = m->target_run_id;
+        a.reason = m->signal_name;
+        m->attrs.cancel_external = a;
+        m->command.command_type = CMD(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION);
+        m->command.attributes_case =
+            TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES;
+        m->command.request_cancel_external_workflow_execution_command_attributes =
+            &m->attrs.cancel_external;
+    }
+    rc = block_until(ctx, machine_resolved, m, false);
+    if (rc != 0)
+        return rc;
+    if (m->result_code != 0)
+        b->last_error = m->error;
+    return m->result_code;
+}
+
+int temporal_workflow_signal_external(struct temporal_workflow_ctx *ctx, const char *workflow_id,
+                                      const char *run_id, const char *signal_name,
+                                      const struct temporal_payloads *args)
+{
+    return external_call(ctx, M_SIGNAL_EXTERNAL, workflow_id, run_id, signal_name, args);
+}
+
+int temporal_workflow_cancel_external(struct temporal_workflow_ctx *ctx, const char *workflow_id,
+                                      const char *run_id, const char *reason)
+{
+    return external_call(ctx, M_CANCEL_EXTERNAL, workflow_id, run_id, reason, NULL);
 }
 
 int temporal_workflow_sleep(struct temporal_workflow_ctx *ctx, int64_t ms)

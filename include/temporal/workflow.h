@@ -167,6 +167,26 @@ TEMPORAL_API int temporal_workflow_execute_child(struct temporal_workflow_ctx *c
                                                  struct temporal_payloads *out);
 
 /**
+ * Sends signal |signal_name| with |args| (may be NULL) to another workflow (|run_id| NULL
+ * or "" = its latest run) and waits until the server delivered it.  Returns 0,
+ * TEMPORAL_ENOT_FOUND (no such running workflow), or TEMPORAL_EINVAL.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_signal_external(struct temporal_workflow_ctx *ctx,
+                                                   const char *workflow_id, const char *run_id,
+                                                   const char *signal_name,
+                                                   const struct temporal_payloads *args);
+
+/**
+ * Asks another workflow to cancel (|reason| optional) and waits until the server recorded
+ * the request.  Returns 0, TEMPORAL_ENOT_FOUND, or TEMPORAL_EINVAL.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_cancel_external(struct temporal_workflow_ctx *ctx,
+                                                   const char *workflow_id, const char *run_id,
+                                                   const char *reason);
+
+/**
  * The failure of the last call of this branch that did not succeed: |code|, |message| (the
  * failure's message and causes) and |detail| (the ApplicationFailure type, or
  * "TimeoutFailure", "CanceledFailure").  Borrowed; valid until the next call.

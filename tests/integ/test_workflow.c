@@ -278,6 +278,32 @@ static int parent_of_failing(struct temporal_workflow_ctx *ctx, const struct tem
     return temporal_payloads_add_string(out, text);
 }
 
+/* Signals or cancels the workflow whose id is its input; returns the outcome's name. */
+static int messenger(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                     struct temporal_payloads *out)
+{
+    char *target = NULL;
+    if (in->count < 1 || temporal_payload_get_string(&in->items[0], &target) != 0)
+        return TEMPORAL_EINVAL;
+    struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
+    temporal_payloads_add_string(&args, "from a workflow");
+    int rc = temporal_workflow_signal_external(ctx, target, NULL, "finish", &args);
+    temporal_payloads_cleanup(&args);
+    temporal_free(target);
+    return temporal_payloads_add_string(out, temporal_err_name(rc));
+}
+
+static int canceller(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                     struct temporal_payloads *out)
+{
+    char *target = NULL;
+    if (in->count < 1 || temporal_payload_get_string(&in->items[0], &target) != 0)
+        return TEMPORAL_EINVAL;
+    int rc = temporal_workflow_cancel_external(ctx, target, NULL, "asked by a workflow");
+    temporal_free(target);
+    return temporal_payloads_add_string(out, temporal_err_name(rc));
+}
+
 /* Flipped by the non-determinism test between the first run and its replay. */
 static volatile int changed_code;
 
@@ -325,7 +351,8 @@ static void start_worker(struct ts_worker *rw, int32_t max_cached)
                 { "FanOut", fan_out },    { "Sequence", sequence },      { "ActivityError", activity_error },
                 { "Failing", failing },   { "CountDown", count_down },   { "Cancellable", cancellable },
                 { "Drifting", drifting }, { "CancelsActivity", cancels_activity },
-                { "Parent", parent },     { "ParentOfFailing", parent_of_failing } };
+                { "Parent", parent },     { "ParentOfFailing", parent_of_failing },
+                { "Messenger", messenger }, { "Canceller", canceller } };
     for (size_t i = 0; i < sizeof(wfs) / sizeof(wfs[0]); i++)
         assert_int_equal(temporal_worker_register_workflow(rw->worker, wfs[i].name, wfs[i].fn,
                                                            TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED,
@@ -553,6 +580,32 @@ static void child_workflows(void **state)
     ts_worker_stop(&rw);
 }
 
+static void external_signal_and_cancel(void **state)
+{
+    (void)state;
+    struct ts_worker rw;
+    start_worker(&rw, -1);
+    char waiter_id[128], sleeper_id[128], arg[160];
+    start_wf(&rw, "Waiter", NULL, waiter_id, sizeof(waiter_id));
+    snprintf(arg, sizeof(arg), "\"%s\"", waiter_id);
+    expect_result(&rw, "Messenger", arg, "\"TEMPORAL_OK\"");
+    struct temporal_error err;
+    int rc;
+    char *got = result(&rw, waiter_id, &rc, &err);
+    TS_OK(rc, err);
+    assert_string_equal(got, "\"from a workflow\"");
+    free(got);
+    /* The waiter is closed now: a second signal finds no running workflow. */
+    expect_result(&rw, "Messenger", arg, "\"TEMPORAL_ENOT_FOUND\"");
+
+    start_wf(&rw, "Cancellable", NULL, sleeper_id, sizeof(sleeper_id));
+    snprintf(arg, sizeof(arg), "\"%s\"", sleeper_id);
+    expect_result(&rw, "Canceller", arg, "\"TEMPORAL_OK\"");
+    got = result(&rw, sleeper_id, &rc, &err);
+    assert_int_equal(rc, TEMPORAL_EWORKFLOW_CANCELED);
+    ts_worker_stop(&rw);
+}
+
 static void continue_as_new(void **state)
 {
     (void)state;
@@ -675,6 +728,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(activity_failure_reaches_workflow),
     cmocka_unit_test(workflow_failure),
     cmocka_unit_test(child_workflows),
+    cmocka_unit_test(external_signal_and_cancel),
     cmocka_unit_test(continue_as_new),
     cmocka_unit_test(cancellation),
     cmocka_unit_test(nondeterminism_detected),
