@@ -107,6 +107,7 @@ struct temporal__wf_cache_entry {
     char *run_id;
     struct temporal_workflow_ctx *run;
     bool busy;
+    bool sticky; /* our last completion for this run carried sticky attributes */
     struct temporal__wf_cache_entry *prev, *next; /* MRU first */
 };
 
@@ -198,6 +199,28 @@ static void cache_release(struct temporal_worker *w, struct temporal__wf_cache_e
     pthread_mutex_unlock(&w->mu);
     for (size_t i = 0; i < ndrop; i++)
         entry_free(drop[i]);
+}
+
+void temporal__wf_cache_unstick(struct temporal_worker *w)
+{
+    /* No poller runs any more: the cache is ours alone. */
+    for (struct temporal__wf_cache_entry *e = w->cache_head; e; e = e->next) {
+        if (!e->sticky || e->run == NULL || temporal__wf_run_finished(e->run))
+            continue;
+        Temporal__Api__Common__V1__WorkflowExecution exec =
+            TEMPORAL__API__COMMON__V1__WORKFLOW_EXECUTION__INIT;
+        exec.workflow_id = (char *)temporal_workflow_info(e->run)->workflow_id;
+        exec.run_id = e->run_id;
+        Temporal__Api__Workflowservice__V1__ResetStickyTaskQueueRequest req =
+            TEMPORAL__API__WORKFLOWSERVICE__V1__RESET_STICKY_TASK_QUEUE_REQUEST__INIT;
+        req.namespace_ = w->namespace_name;
+        req.execution = &exec;
+        struct temporal_error err;
+        temporal__rpc_call_discard(w->conn, WS("ResetStickyTaskQueue"), &req.base,
+                                   &temporal__api__workflowservice__v1__reset_sticky_task_queue_response__descriptor,
+                                   NULL, &err);
+        e->sticky = false;
+    }
 }
 
 void temporal__wf_cache_clear(struct temporal_worker *w)
@@ -333,7 +356,7 @@ static bool worker_stopping(struct temporal_worker *w)
 /* Sends the completion of |task| for |run|.  Returns 0 or the RPC's error. */
 static int respond_completed(struct temporal_worker *w, const wf_task *task,
                              struct temporal_workflow_ctx *run, struct query_answers *answers,
-                             struct temporal_error *err)
+                             bool *sticky_out, struct temporal_error *err)
 {
     temporal__pb_command **commands = NULL;
     size_t n = temporal__wf_run_take_commands(run, &commands);
@@ -366,8 +389,18 @@ static int respond_completed(struct temporal_worker *w, const wf_task *task,
     req.namespace_ = w->namespace_name;
     /* Leaving sticky attributes out turns stickiness off: no cache, the run ended, or this
      * worker is shutting down (its sticky queue is going away: the run's next task must go
-     * to the normal queue, not wait there for a schedule-to-start timeout). */
-    if (w->max_cached_workflows > 0 && !temporal__wf_run_finished(run) && !worker_stopping(w))
+     * to the normal queue, not wait there for a schedule-to-start timeout).  Shutdown waits
+     * for completions that do carry them before it releases the queue. */
+    bool sticky_attached = false;
+    if (w->max_cached_workflows > 0 && !temporal__wf_run_finished(run)) {
+        pthread_mutex_lock(&w->mu);
+        if (!w->stopping) {
+            sticky_attached = true;
+            w->sticky_completions++;
+        }
+        pthread_mutex_unlock(&w->mu);
+    }
+    if (sticky_attached)
         req.sticky_attributes = &sticky;
     req.n_query_results = answers->count;
     req.query_results = answers->ptrs;
@@ -386,6 +419,13 @@ static int respond_completed(struct temporal_worker *w, const wf_task *task,
     int rc = temporal__rpc_call_discard(w->conn, WS("RespondWorkflowTaskCompleted"), &req.base,
                                 &temporal__api__workflowservice__v1__respond_workflow_task_completed_response__descriptor,
                                 &co, err);
+    if (sticky_attached) {
+        pthread_mutex_lock(&w->mu);
+        w->sticky_completions--;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+    }
+    *sticky_out = rc == 0 && sticky_attached;
     return rc;
 }
 
@@ -532,7 +572,7 @@ static void handle_task(struct temporal_worker *w, wf_task *task)
     struct query_answers answers;
     rc = answer_queries(run, task, &answers);
     if (rc == 0)
-        rc = respond_completed(w, task, run, &answers, &err);
+        rc = respond_completed(w, task, run, &answers, &entry->sticky, &err);
     answers_free(&answers);
     if (rc != 0)
         temporal__worker_log(w, TEMPORAL_LOG_WARN,
@@ -579,9 +619,11 @@ void *temporal__wf_poller_main(void *arg)
     int64_t fatal_since = 0;
     for (;;) {
         pthread_mutex_lock(&w->mu);
-        while (w->wf_free_slots == 0 && !w->stopping)
+        /* Normal-queue pollers stop at once; sticky pollers go on until the server has
+         * released the sticky queue (ShutdownWorker), so that no task waits there. */
+        while (w->wf_free_slots == 0 && !(pa->sticky ? w->sticky_released : w->stopping))
             pthread_cond_wait(&w->cv, &w->mu);
-        if (w->stopping) {
+        if (pa->sticky ? w->sticky_released : w->stopping) {
             pthread_mutex_unlock(&w->mu);
             break;
         }
@@ -593,8 +635,15 @@ void *temporal__wf_poller_main(void *arg)
         int rc = poll_workflow_task(w, pa->sticky, pa->cancel, &task, &err);
         if (rc == 0) {
             fatal_since = 0;
-            if (task->task_token.len > 0)
+            if (task->task_token.len > 0) {
+                if (pa->sticky) {
+                    pthread_mutex_lock(&w->mu);
+                    w->last_sticky_task_ms = temporal__now_monotonic_ms();
+                    pthread_cond_broadcast(&w->cv);
+                    pthread_mutex_unlock(&w->mu);
+                }
                 handle_task(w, task); /* a task that arrives during shutdown is still handled */
+            }
             protobuf_c_message_free_unpacked(&task->base, NULL);
         }
         pthread_mutex_lock(&w->mu);

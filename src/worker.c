@@ -21,6 +21,9 @@
 /* Non-retryable poll errors are tolerated this long (proxies answer oddly at times). */
 #define POLL_FATAL_GRACE_MS 60000
 #define POLL_FATAL_PAUSE_MS 1000
+/* Sticky drain at shutdown: until the sticky queue was quiet this long, at most that long. */
+#define STICKY_DRAIN_QUIET_MS 300
+#define STICKY_DRAIN_MAX_MS 2000
 /* With poll-complete-on-shutdown the server ends in-flight polls; don't wait forever. */
 #define DRAIN_WAIT_MS 15000
 
@@ -513,6 +516,7 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
     w->free_slots = w->max_concurrent_activities;
     w->wf_free_slots = w->max_concurrent_workflow_tasks;
     w->pollers_done = false;
+    w->sticky_released = false;
     w->fatal_code = 0;
     w->poller_threads = calloc(w->poller_count, sizeof(pthread_t));
     w->poll_cancels = calloc(w->poller_count, sizeof(*w->poll_cancels));
@@ -554,18 +558,46 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
         pthread_cond_wait(&w->cv, &w->mu);
     pthread_mutex_unlock(&w->mu);
 
-    /* 1. Stop polling and tell the server.  With poll-complete-on-shutdown the server
-     *    answers our in-flight polls (empty, or with a task already dispatched to us, which
-     *    we then run); otherwise cancel them here. */
+    /* 1. Polling has stopped, except on our sticky queue (Java's "sticky drain"): running
+     *    activities get the graceful timeout, and the workflow tasks their results create
+     *    for runs attached to us are still taken from the sticky queue and completed (now
+     *    without sticky attributes, which detaches the run). */
+    int64_t grace_end = temporal__now_monotonic_ms() + w->graceful_shutdown_timeout_ms;
+    pthread_mutex_lock(&w->mu);
+    while ((w->running_list != NULL || w->queue_head != NULL) &&
+           temporal__now_monotonic_ms() < grace_end)
+        wait_ms(w, grace_end - temporal__now_monotonic_ms());
+    /* The last activity results schedule workflow tasks on our sticky queue a moment later:
+     * keep taking them until the queue has been quiet for a while (bounded). */
+    if (w->workflow_count > 0 && w->max_cached_workflows > 0) {
+        int64_t drain_end = temporal__now_monotonic_ms() + STICKY_DRAIN_MAX_MS;
+        w->last_sticky_task_ms = temporal__now_monotonic_ms();
+        for (;;) {
+            int64_t now = temporal__now_monotonic_ms();
+            int64_t quiet_until = w->last_sticky_task_ms + STICKY_DRAIN_QUIET_MS;
+            if (now >= quiet_until || now >= drain_end)
+                break;
+            wait_ms(w, (quiet_until < drain_end ? quiet_until : drain_end) - now);
+        }
+    }
+
+    /* 2. Tell the server (ShutdownWorker) once no completion with sticky attributes is on
+     *    its way; then the sticky pollers stop too.  With poll-complete-on-shutdown the
+     *    server answers our in-flight polls (empty, or with a task already dispatched to
+     *    us, which we run); otherwise we cancel them. */
+    while (w->sticky_completions > 0)
+        pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
     shutdown_worker_rpc(w);
+    pthread_mutex_lock(&w->mu);
+    w->sticky_released = true;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
     if (!w->poll_complete_on_shutdown)
         cancel_polls(w);
     int64_t shutdown_start = temporal__now_monotonic_ms();
-    pthread_mutex_lock(&w->mu);
-    pthread_cond_broadcast(&w->cv);
-    pthread_mutex_unlock(&w->mu);
 
-    /* 2. Wait for the pollers; a server that never ends the polls gets them cancelled. */
+    /* 3. Wait for the pollers; a server that never ends the polls gets them cancelled. */
     pthread_mutex_lock(&w->mu);
     while (w->active_pollers > 0) {
         int64_t left = shutdown_start + DRAIN_WAIT_MS - temporal__now_monotonic_ms();
@@ -583,11 +615,16 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
     for (uint32_t i = 0; i < started; i++)
         pthread_join(w->poller_threads[i], NULL);
 
-    /* 3. Give running activities the graceful timeout, then ask them to stop. */
+    /* 4. Runs still attached to our sticky queue (waiting on a timer, say): their next task
+     *    goes to the normal queue (a known server gap: ShutdownWorker alone does not always
+     *    redirect it). */
+    if (w->workflow_count > 0 && w->max_cached_workflows > 0)
+        temporal__wf_cache_unstick(w);
+
+    /* 5. What is still running when the graceful timeout is over is asked to stop. */
     pthread_mutex_lock(&w->mu);
     w->pollers_done = true;
     pthread_cond_broadcast(&w->cv);
-    int64_t grace_end = temporal__now_monotonic_ms() + w->graceful_shutdown_timeout_ms;
     while ((w->running_list != NULL || w->queue_head != NULL) &&
            temporal__now_monotonic_ms() < grace_end)
         wait_ms(w, grace_end - temporal__now_monotonic_ms());
@@ -600,7 +637,7 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
     uint32_t executors = w->executors;
     pthread_mutex_unlock(&w->mu);
 
-    /* 4. Every outcome is reported before the executors exit. */
+    /* 6. Every outcome is reported before the executors exit. */
     for (uint32_t i = 0; i < executors; i++)
         pthread_join(w->executor_threads[i], NULL);
     pthread_mutex_lock(&w->mu);

@@ -104,6 +104,9 @@ struct temporal_worker {
     struct temporal_error fatal;
 
     uint32_t active_pollers;
+    bool sticky_released;         /* ShutdownWorker done: sticky pollers stop */
+    uint32_t sticky_completions;  /* completions in flight that carry sticky attributes */
+    int64_t last_sticky_task_ms;  /* monotonic time a sticky poll last brought a task */
     uint32_t free_slots;    /* activity slots */
     uint32_t wf_free_slots; /* workflow task slots */
     struct temporal__wf_cache_entry *cache_head, *cache_tail; /* MRU first; guarded by mu */
@@ -151,6 +154,15 @@ void temporal__worker_poll_error(struct temporal_worker *w, int rc, const struct
 
 /** Workflow poller thread (wf_worker.c); |arg| is a struct temporal__poller_arg. */
 void *temporal__wf_poller_main(void *arg);
+
+/**
+ * At shutdown, once no poller runs: tells the server to send the next task of every cached
+ * run that our last completion attached to our sticky queue to the normal queue instead
+ * (ResetStickyTaskQueue), so that a task created later (a timer firing, an activity
+ * finishing in the grace period) does not wait for a schedule-to-start timeout in a queue
+ * nobody polls.
+ */
+void temporal__wf_cache_unstick(struct temporal_worker *w);
 
 /** Evicts every cached run (at shutdown; no task may be running). */
 void temporal__wf_cache_clear(struct temporal_worker *w);

@@ -134,8 +134,12 @@ static void check_all(struct temporal_client *c, const char *prefix, int n)
             const char *t = h.events[k].event_type_name;
             if (strcmp(t, "EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT") == 0 ||
                 strcmp(t, "EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT") == 0 ||
-                strcmp(t, "EVENT_TYPE_WORKFLOW_TASK_FAILED") == 0)
+                strcmp(t, "EVENT_TYPE_WORKFLOW_TASK_FAILED") == 0) {
+                static char out[65536];
+                ts_cli(out, sizeof(out), "workflow show -w %s", id);
+                fputs(out, stderr); /* the history, for whoever reads the failure */
                 fail_msg("workflow %s has %s at event %lld", id, t, (long long)h.events[k].event_id);
+            }
         }
         temporal_history_cleanup(&h);
     }
