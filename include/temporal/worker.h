@@ -7,11 +7,13 @@
  * is called (from any thread, or from an activity), then shuts down without losing a task
  * and returns.  Free with temporal_worker_free() after run has returned.
  *
- * Shutdown, in order: polling stops and the server is told (ShutdownWorker), polls already
+ * Shutdown, in order: polling stops (except on this worker's sticky queue, whose workflow
+ * tasks are still completed so that none waits there); running activities get
+ * |graceful_shutdown_timeout_ms| to finish; the server is told (ShutdownWorker), polls already
  * in flight are allowed to finish (tasks they bring are run, never dropped) when the server
- * supports it and cancelled otherwise; running activities get |graceful_shutdown_timeout_ms|
- * to finish, after which they are asked to stop (reason WORKER_SHUTDOWN) and their outcome
- * is still reported.
+ * supports it and cancelled otherwise; activities still running are then asked to stop
+ * (reason WORKER_SHUTDOWN) and their outcome is still reported.  A task is never lost and no
+ * workflow task waits for a timeout in a queue nobody polls.
  *
  * Worker Deployment Versioning: when |deployment.use_versioning| is set, every poll and
  * every completion carries the deployment name and build id with mode VERSIONED.
