@@ -1437,6 +1437,27 @@ static void set_duration(struct machine *m, int slot, Google__Protobuf__Duration
         *field = temporal__duration_set(&m->durations[slot], ms);
 }
 
+/* Gives |m| what a scheduled call carries: its type name (activity or workflow type), its
+ * task queue (|task_queue|, else the run's) and a copy of |input| with its wire view. */
+static int machine_set_call(struct temporal_workflow_ctx *ctx, struct machine *m,
+                            const char *type, const char *task_queue,
+                            const struct temporal_payloads *input)
+{
+    int rc = 0;
+    m->activity_type = temporal__strdup(type);
+    m->task_queue = temporal__strdup(temporal__empty(task_queue) ? ctx->task_queue : task_queue);
+    if (m->activity_type == NULL || m->task_queue == NULL || copy_payloads(&m->payloads, input) != 0)
+        return TEMPORAL_ENOMEM;
+    temporal__payloads_view_init(&m->view, &m->payloads, &rc);
+    if (rc != 0)
+        return rc;
+    Temporal__Api__Taskqueue__V1__TaskQueue tq = TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE__INIT;
+    tq.name = m->task_queue;
+    tq.kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
+    m->task_queue_msg = tq;
+    return 0;
+}
+
 int temporal_workflow_execute_activity(struct temporal_workflow_ctx *ctx, const char *activity_type,
                                        const struct temporal_payloads *input,
                                        const struct temporal_activity_options *user_opts,
@@ -1463,21 +1484,12 @@ int temporal_workflow_execute_activity(struct temporal_workflow_ctx *ctx, const 
     struct machine *m = machine_add(ctx, M_ACTIVITY);
     if (m == NULL)
         return TEMPORAL_ENOMEM;
-    int rc = 0;
-    m->activity_type = temporal__strdup(activity_type);
-    m->task_queue = temporal__strdup(temporal__empty(o.task_queue) ? ctx->task_queue : o.task_queue);
-    if (m->activity_type == NULL || m->task_queue == NULL || copy_payloads(&m->payloads, input) != 0)
-        return TEMPORAL_ENOMEM;
-    temporal__payloads_view_init(&m->view, &m->payloads, &rc);
+    int rc = machine_set_call(ctx, m, activity_type, o.task_queue, input);
     if (rc != 0)
         return rc;
     Temporal__Api__Common__V1__ActivityType at = TEMPORAL__API__COMMON__V1__ACTIVITY_TYPE__INIT;
     at.name = m->activity_type;
     m->activity_type_msg = at;
-    Temporal__Api__Taskqueue__V1__TaskQueue tq = TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE__INIT;
-    tq.name = m->task_queue;
-    tq.kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
-    m->task_queue_msg = tq;
     Temporal__Api__Command__V1__ScheduleActivityTaskCommandAttributes a =
         TEMPORAL__API__COMMAND__V1__SCHEDULE_ACTIVITY_TASK_COMMAND_ATTRIBUTES__INIT;
     a.activity_id = m->id;
@@ -1558,22 +1570,15 @@ int temporal_workflow_execute_child(struct temporal_workflow_ctx *ctx, const cha
         return TEMPORAL_ENOMEM;
     char default_id[512];
     snprintf(default_id, sizeof(default_id), "%s-child-%s", ctx->workflow_id, m->id);
-    int rc = 0;
     m->child_id = temporal__strdup(temporal__empty(o.workflow_id) ? default_id : o.workflow_id);
-    m->activity_type = temporal__strdup(workflow_type);
-    m->task_queue = temporal__strdup(temporal__empty(o.task_queue) ? ctx->task_queue : o.task_queue);
-    if (!m->child_id || !m->activity_type || !m->task_queue || copy_payloads(&m->payloads, input) != 0)
+    if (m->child_id == NULL)
         return TEMPORAL_ENOMEM;
-    temporal__payloads_view_init(&m->view, &m->payloads, &rc);
+    int rc = machine_set_call(ctx, m, workflow_type, o.task_queue, input);
     if (rc != 0)
         return rc;
     Temporal__Api__Common__V1__WorkflowType wt = TEMPORAL__API__COMMON__V1__WORKFLOW_TYPE__INIT;
     wt.name = m->activity_type;
     m->workflow_type_msg = wt;
-    Temporal__Api__Taskqueue__V1__TaskQueue tq = TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE__INIT;
-    tq.name = m->task_queue;
-    tq.kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
-    m->task_queue_msg = tq;
     Temporal__Api__Command__V1__StartChildWorkflowExecutionCommandAttributes a =
         TEMPORAL__API__COMMAND__V1__START_CHILD_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES__INIT;
     a.workflow_id = m->child_id;
