@@ -515,7 +515,6 @@ static void handle_task(struct temporal_worker *w, wf_task *task)
     /* A cached run continues from its last event; otherwise replay from event 1. */
     int64_t first = h.count > 0 ? h.events[0]->event_id : 0;
     struct temporal_workflow_ctx *run = entry ? entry->run : NULL;
-    bool fresh = false;
     if (rc == 0 && (run == NULL || temporal__wf_run_last_event_id(run) + 1 != first)) {
         if (run != NULL) {
             temporal__wf_run_free(run);
@@ -530,7 +529,6 @@ static void handle_task(struct temporal_worker *w, wf_task *task)
         if (rc == 0)
             rc = temporal__wf_run_new(&run, def, w->namespace_name, w->task_queue,
                                       exec->workflow_id, exec->run_id, &log);
-        fresh = true;
         if (entry != NULL)
             entry->run = run;
     }
@@ -560,7 +558,6 @@ static void handle_task(struct temporal_worker *w, wf_task *task)
                             exec->workflow_id, (long long)temporal__wf_run_last_event_id(run),
                             (long long)task->started_event_id);
     history_free(&h);
-    (void)fresh;
 
     if (rc != 0) {
         temporal__worker_log(w, TEMPORAL_LOG_ERROR, "workflow task of %s (%s) failed: %s",
