@@ -272,38 +272,43 @@ do_start() {
     command -v "$NGINX" >/dev/null || die "nginx not found"
     rm -f "$STATE_DIR"/{address,tls_address,mtls_address,apikey_address,api_key,py_task_queue}
 
-    # All ports up front: dev server gRPC/HTTP/metrics + three nginx fronts.
-    read -r GRPC_PORT HTTP_PORT METRICS_PORT TLS_PORT MTLS_PORT APIKEY_PORT <<<"$(free_ports 6)"
+    # --- TLS material
+    certs_make "$STATE_DIR/certs"
+    local c=$STATE_DIR/certs
 
-    # --- dev server (in-memory; started first, certs are made while it boots).
+    # --- dev server (in-memory).  Ports are picked free up front, but the server also
+    # picks free ports of its own for its internal services, and the two can collide; a
+    # server that dies while starting is therefore started again on new ports (4 tries).
     # enableCancelWorkerPollsOnShutdown: the server answers a worker's in-flight polls when
     # it calls ShutdownWorker (namespace capability worker_poll_complete_on_shutdown), the
     # modern shutdown path that loses no task; our workers then let polls drain.
     # workflowIdReuseMinimalInterval (default 1 s) throttles continue-as-new
     # and quick re-use of a workflow id; 0 keeps such tests fast.
-    spawn "$STATE_DIR/devserver.log" "$TEMPORAL" --disable-config-file --disable-config-env \
-        server start-dev --headless --ip 127.0.0.1 --port "$GRPC_PORT" \
-        --http-port "$HTTP_PORT" --metrics-port "$METRICS_PORT" --log-level warn \
-        --dynamic-config-value 'history.workflowIdReuseMinimalInterval="0s"' \
-        --dynamic-config-value 'frontend.enableCancelWorkerPollsOnShutdown=true'
-    echo "$SPAWNED_PID" >"$STATE_DIR/devserver.pid"
-    local dev_pid=$SPAWNED_PID
-
-    # --- TLS material
-    certs_make "$STATE_DIR/certs"
-    local c=$STATE_DIR/certs
-
-    # --- wait for the dev server (max 60 s)
-    deadline=$((SECONDS + 60))
-    while true; do
-        tcli operator cluster health --address "127.0.0.1:$GRPC_PORT" >/dev/null 2>&1 && break
-        if ! alive "$dev_pid" || ((SECONDS >= deadline)); then
-            log "dev server did not become ready; log tail:"
-            tail -n 40 "$STATE_DIR/devserver.log" >&2 || true
-            exit 1
-        fi
-        sleep 0.2
+    local dev_pid attempt ready=""
+    for attempt in 1 2 3 4; do
+        read -r GRPC_PORT HTTP_PORT METRICS_PORT TLS_PORT MTLS_PORT APIKEY_PORT <<<"$(free_ports 6)"
+        spawn "$STATE_DIR/devserver.log" "$TEMPORAL" --disable-config-file --disable-config-env \
+            server start-dev --headless --ip 127.0.0.1 --port "$GRPC_PORT" \
+            --http-port "$HTTP_PORT" --metrics-port "$METRICS_PORT" --log-level warn \
+            --dynamic-config-value 'history.workflowIdReuseMinimalInterval="0s"' \
+            --dynamic-config-value 'frontend.enableCancelWorkerPollsOnShutdown=true'
+        echo "$SPAWNED_PID" >"$STATE_DIR/devserver.pid"
+        dev_pid=$SPAWNED_PID
+        deadline=$((SECONDS + 60))
+        while alive "$dev_pid" && ((SECONDS < deadline)); do
+            if tcli operator cluster health --address "127.0.0.1:$GRPC_PORT" >/dev/null 2>&1; then
+                ready=1
+                break
+            fi
+            sleep 0.2
+        done
+        [[ -n $ready ]] && break
+        log "dev server did not become ready (try $attempt); log tail:"
+        tail -n 15 "$STATE_DIR/devserver.log" >&2 || true
+        stop_one devserver temporal
+        ((SECONDS < deadline)) || break # a hang, not a crash: do not try again
     done
+    [[ -n $ready ]] || exit 1
     echo "127.0.0.1:$GRPC_PORT" >"$STATE_DIR/address"
     if [[ -n ${TEMPORAL_C_HARNESS_MINIMAL:-} ]]; then
         echo "temporal dev server up on 127.0.0.1:$GRPC_PORT in $((SECONDS - t0)) s (pid $dev_pid)"
