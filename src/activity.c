@@ -229,12 +229,8 @@ static void registered_names(const struct temporal_worker *w, char *buf, size_t 
 {
     size_t used = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < w->activity_count && used + 1 < cap; i++) {
-        int n = snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", w->activities[i].name);
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
+    for (size_t i = 0; i < w->activity_count; i++)
+        temporal__list_append(buf, cap, &used, w->activities[i].name);
 }
 
 /* Outcome RPCs are retried like any call, for longer: losing one would lose the result. */

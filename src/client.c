@@ -19,19 +19,6 @@ struct temporal_client {
 
 #define WS(name) TEMPORAL__WORKFLOW_SERVICE(name)
 
-/* Copies the first |self_size| bytes of a caller's options struct over zeroed defaults, so
- * a caller compiled against an older, smaller struct still works. */
-static void copy_options(void *dst, size_t dst_size, const void *src, size_t self_size)
-{
-    memset(dst, 0, dst_size);
-    memcpy(dst, src, self_size < dst_size ? self_size : dst_size);
-}
-
-static bool options_size_ok(size_t self_size)
-{
-    return self_size >= sizeof(size_t);
-}
-
 /* Connect ---------------------------------------------------------------------------------- */
 
 static int get_system_info(struct temporal_client *c, int64_t timeout_ms, struct temporal_error *err)
@@ -76,12 +63,11 @@ int temporal_client_connect(struct temporal_client **out,
 {
     if (out != NULL)
         *out = NULL;
-    if (out == NULL || user_opts == NULL || !options_size_ok(user_opts->self_size))
+    struct temporal_client_options opts;
+    if (out == NULL || user_opts == NULL || !temporal__copy_options(&opts, sizeof(opts), user_opts))
         return temporal__fail(err, TEMPORAL_EINVAL, -1,
                               "temporal_client_connect needs |out| and options initialized "
                               "with TEMPORAL_CLIENT_OPTIONS_INIT");
-    struct temporal_client_options opts;
-    copy_options(&opts, sizeof(opts), user_opts, user_opts->self_size);
     if (temporal__empty(opts.target))
         return temporal__fail(err, TEMPORAL_EINVAL, -1,
                               "client option 'target' is required: the \"host:port\" of the "
@@ -214,12 +200,11 @@ int temporal_client_start_workflow(struct temporal_client *c,
                                    const struct temporal_payloads *args, char **run_id_out,
                                    struct temporal_error *err)
 {
-    if (c == NULL || user_opts == NULL || !options_size_ok(user_opts->self_size))
+    struct temporal_start_workflow_options o;
+    if (c == NULL || user_opts == NULL || !temporal__copy_options(&o, sizeof(o), user_opts))
         return temporal__fail(err, TEMPORAL_EINVAL, -1,
                               "start needs a client and options initialized with "
                               "TEMPORAL_START_WORKFLOW_OPTIONS_INIT");
-    struct temporal_start_workflow_options o;
-    copy_options(&o, sizeof(o), user_opts, user_opts->self_size);
     struct start_parts parts;
     int rc = start_parts_init(&parts, &o, args, err);
     if (rc != 0)
@@ -295,15 +280,14 @@ int temporal_client_signal_with_start_workflow(struct temporal_client *c,
                                                const struct temporal_payloads *signal_args,
                                                char **run_id_out, struct temporal_error *err)
 {
-    if (c == NULL || user_opts == NULL || !options_size_ok(user_opts->self_size))
+    struct temporal_start_workflow_options o;
+    if (c == NULL || user_opts == NULL || !temporal__copy_options(&o, sizeof(o), user_opts))
         return temporal__fail(err, TEMPORAL_EINVAL, -1,
                               "signal-with-start needs a client and options initialized with "
                               "TEMPORAL_START_WORKFLOW_OPTIONS_INIT");
     int rc = require(signal_name, "signal name", err);
     if (rc != 0)
         return rc;
-    struct temporal_start_workflow_options o;
-    copy_options(&o, sizeof(o), user_opts, user_opts->self_size);
     struct start_parts parts;
     if ((rc = start_parts_init(&parts, &o, args, err)) != 0)
         return rc;

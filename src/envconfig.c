@@ -485,18 +485,15 @@ static int walk_profile(struct schema_walk *w, const char *name,
     return 0;
 }
 
-/* Lists the profile names of |profiles| into |buf| ("a, b" or "none"). */
+/* Lists the profile names of |profiles| into |buf| ("'a', 'b'" or "none"). */
 static void list_profiles(const struct temporal__toml_value *profiles, char *buf, size_t cap)
 {
     size_t used = 0;
-    size_t n = temporal__toml_table_count(profiles);
     snprintf(buf, cap, "none");
-    for (size_t i = 0; i < n && used + 1 < cap; i++) {
-        int k = snprintf(buf + used, cap - used, "%s'%s'", i ? ", " : "",
-                         temporal__toml_table_key(profiles, i, NULL));
-        if (k < 0)
-            break;
-        used += (size_t)k;
+    for (size_t i = 0; i < temporal__toml_table_count(profiles); i++) {
+        char quoted[300];
+        snprintf(quoted, sizeof(quoted), "'%s'", temporal__toml_table_key(profiles, i, NULL));
+        temporal__list_append(buf, cap, &used, quoted);
     }
 }
 
@@ -678,13 +675,11 @@ int temporal_config_load_profile(const struct temporal_config_load_options *user
 {
     if (out != NULL)
         memset(out, 0, sizeof(*out));
-    if (user_opts == NULL || out == NULL || user_opts->self_size < sizeof(size_t))
+    struct temporal_config_load_options o;
+    if (user_opts == NULL || out == NULL || !temporal__copy_options(&o, sizeof(o), user_opts))
         return temporal__fail(err, TEMPORAL_EINVAL, -1,
                               "temporal_config_load_profile needs an output profile and options "
                               "initialized with TEMPORAL_CONFIG_LOAD_OPTIONS_INIT");
-    struct temporal_config_load_options o;
-    memset(&o, 0, sizeof(o));
-    memcpy(&o, user_opts, user_opts->self_size < sizeof(o) ? user_opts->self_size : sizeof(o));
 
     if (o.disable_file && o.disable_env)
         return temporal__fail(err, TEMPORAL_ECONFIG, -1,

@@ -46,6 +46,17 @@ void temporal__uuid4(char out[37]);
 int temporal__read_file(const char *path, const char *what, char **out, size_t *len_out,
                         struct temporal_error *err);
 
+/**
+ * Copies a caller's options struct (its first field is `size_t self_size`) into |dst|
+ * (|dst_size| bytes), zero-filling what an older, smaller caller struct lacks.  NULL |src|
+ * gives all zeros.  Returns false if |src| is not NULL and its self_size is implausible
+ * (the struct was not made with its _INIT macro).
+ */
+bool temporal__copy_options(void *dst, size_t dst_size, const void *src);
+
+/** Appends ", |item|" (or |item| when |*used| is 0) to |buf|; stops quietly when full. */
+void temporal__list_append(char *buf, size_t cap, size_t *used, const char *item);
+
 /** The default identity, "<pid>@<hostname>", into |buf|. */
 void temporal__default_identity(char *buf, size_t cap);
 

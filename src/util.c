@@ -133,3 +133,27 @@ void temporal__default_identity(char *buf, size_t cap)
     host[sizeof(host) - 1] = '\0';
     snprintf(buf, cap, "%ld@%s", (long)getpid(), host);
 }
+
+bool temporal__copy_options(void *dst, size_t dst_size, const void *src)
+{
+    memset(dst, 0, dst_size);
+    if (src == NULL)
+        return true;
+    size_t self_size;
+    memcpy(&self_size, src, sizeof(self_size));
+    if (self_size < sizeof(size_t))
+        return false;
+    memcpy(dst, src, self_size < dst_size ? self_size : dst_size);
+    return true;
+}
+
+void temporal__list_append(char *buf, size_t cap, size_t *used, const char *item)
+{
+    if (*used == 0 && cap > 0)
+        buf[0] = '\0';
+    if (*used + 1 >= cap)
+        return;
+    int n = snprintf(buf + *used, cap - *used, "%s%s", *used ? ", " : "", item);
+    if (n > 0)
+        *used = *used + (size_t)n < cap ? *used + (size_t)n : cap - 1;
+}

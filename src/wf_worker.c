@@ -470,12 +470,8 @@ static void registered_workflows(const struct temporal_worker *w, char *buf, siz
 {
     size_t used = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < w->workflow_count && used + 1 < cap; i++) {
-        int n = snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", w->workflows[i].name);
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
+    for (size_t i = 0; i < w->workflow_count; i++)
+        temporal__list_append(buf, cap, &used, w->workflows[i].name);
 }
 
 static void handle_task(struct temporal_worker *w, wf_task *task)

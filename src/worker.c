@@ -72,13 +72,12 @@ int temporal_worker_new(struct temporal_worker **out, struct temporal_client *cl
 {
     if (out != NULL)
         *out = NULL;
-    if (out == NULL || client == NULL || user_opts == NULL || user_opts->self_size < sizeof(size_t))
+    struct temporal_worker_options o;
+    if (out == NULL || client == NULL || user_opts == NULL ||
+        !temporal__copy_options(&o, sizeof(o), user_opts))
         return temporal__fail(err, TEMPORAL_EINVAL, -1,
                               "temporal_worker_new needs |out|, a client, and options initialized "
                               "with TEMPORAL_WORKER_OPTIONS_INIT");
-    struct temporal_worker_options o;
-    memset(&o, 0, sizeof(o));
-    memcpy(&o, user_opts, user_opts->self_size < sizeof(o) ? user_opts->self_size : sizeof(o));
     if (temporal__empty(o.task_queue))
         return temporal__fail(err, TEMPORAL_EINVAL, -1,
                               "worker option 'task_queue' is required: the task queue the "

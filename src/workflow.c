@@ -1195,15 +1195,10 @@ int temporal__wf_run_query(struct temporal_workflow_ctx *run, const char *type,
                                   temporal_strerror(rc));
         return 0;
     }
-    char known[512];
+    char known[512] = "";
     size_t used = 0;
-    known[0] = '\0';
-    for (struct handler *h = run->query_handlers; h && used + 1 < sizeof(known); h = h->next) {
-        int n = snprintf(known + used, sizeof(known) - used, "%s%s", used ? ", " : "", h->name);
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
+    for (struct handler *h = run->query_handlers; h; h = h->next)
+        temporal__list_append(known, sizeof(known), &used, h->name);
     return temporal__fail(err, TEMPORAL_EQUERY_FAILED, -1,
                           "unknown query type '%s' for workflow type '%s'; known queries: [%s]",
                           type, run->workflow_type, known);
@@ -1467,9 +1462,9 @@ int temporal_workflow_execute_activity(struct temporal_workflow_ctx *ctx, const 
     if (b == NULL)
         return TEMPORAL_EINVAL;
     struct temporal_activity_options o;
-    memset(&o, 0, sizeof(o));
-    if (user_opts != NULL)
-        memcpy(&o, user_opts, user_opts->self_size < sizeof(o) ? user_opts->self_size : sizeof(o));
+    if (!temporal__copy_options(&o, sizeof(o), user_opts))
+        return temporal__fail(&b->last_error, TEMPORAL_EINVAL, -1,
+                              "activity options must be made with TEMPORAL_ACTIVITY_OPTIONS_INIT");
     if (temporal__empty(activity_type) || out == NULL)
         return temporal__fail(&b->last_error, TEMPORAL_EINVAL, -1,
                               "execute_activity needs an activity type and an output list");
@@ -1557,9 +1552,10 @@ int temporal_workflow_execute_child(struct temporal_workflow_ctx *ctx, const cha
     if (b == NULL)
         return TEMPORAL_EINVAL;
     struct temporal_child_workflow_options o;
-    memset(&o, 0, sizeof(o));
-    if (user_opts != NULL)
-        memcpy(&o, user_opts, user_opts->self_size < sizeof(o) ? user_opts->self_size : sizeof(o));
+    if (!temporal__copy_options(&o, sizeof(o), user_opts))
+        return temporal__fail(&b->last_error, TEMPORAL_EINVAL, -1,
+                              "child workflow options must be made with "
+                              "TEMPORAL_CHILD_WORKFLOW_OPTIONS_INIT");
     if (temporal__empty(workflow_type) || out == NULL)
         return temporal__fail(&b->last_error, TEMPORAL_EINVAL, -1,
                               "execute_child needs a workflow type and an output list");
