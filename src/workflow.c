@@ -36,6 +36,7 @@ enum machine_kind {
     M_CHILD,
     M_SIGNAL_EXTERNAL,
     M_CANCEL_EXTERNAL,
+    M_SIDE_EFFECT_MARKER,
 };
 
 static const char *const machine_names[] = {
@@ -43,12 +44,16 @@ static const char *const machine_names[] = {
     "FailWorkflowExecution",   "CancelWorkflowExecution", "ContinueAsNewWorkflowExecution",
     "RequestCancelActivityTask", "CancelTimer", "RecordMarker(patch)",
     "StartChildWorkflowExecution", "SignalExternalWorkflowExecution",
-    "RequestCancelExternalWorkflowExecution",
+    "RequestCancelExternalWorkflowExecution", "RecordMarker(side effect)",
 };
 
 /* Patch markers use sdk-core's format, so tools that know Core's markers read ours too. */
 #define PATCH_MARKER_NAME "core_patch"
 #define PATCH_MARKER_DETAIL "patch-data"
+/* Side-effect markers use the Go SDK's format (sdk-core has no side effects). */
+#define SIDE_EFFECT_MARKER_NAME "SideEffect"
+#define SIDE_EFFECT_ID_DETAIL "side-effect-id"
+#define SIDE_EFFECT_DATA_DETAIL "data"
 
 /* One command and what became of it.  Owns everything its command message points to. */
 struct machine {
@@ -80,8 +85,10 @@ struct machine {
     char *target_run_id;    /* M_*_EXTERNAL (may be "") */
     char *signal_name;      /* M_SIGNAL_EXTERNAL; M_CANCEL_EXTERNAL: the reason */
     Temporal__Api__Common__V1__WorkflowExecution execution_msg;
-    Temporal__Api__Command__V1__RecordMarkerCommandAttributes__DetailsEntry marker_entry;
-    Temporal__Api__Command__V1__RecordMarkerCommandAttributes__DetailsEntry *marker_entries[1];
+    Temporal__Api__Command__V1__RecordMarkerCommandAttributes__DetailsEntry marker_entry[2];
+    Temporal__Api__Command__V1__RecordMarkerCommandAttributes__DetailsEntry *marker_entries[2];
+    struct temporal_payloads marker_extra; /* a marker's second detail (side-effect id) */
+    struct temporal__payloads_view marker_extra_view;
     union {
         Temporal__Api__Command__V1__RecordMarkerCommandAttributes marker;
         Temporal__Api__Command__V1__StartChildWorkflowExecutionCommandAttributes child;
@@ -184,11 +191,23 @@ struct temporal_workflow_ctx {
     struct pending_signal *signals, *signals_tail;
     void **allocations; /* temporal_workflow_alloc(), freed with the run */
     size_t allocation_count, allocation_cap;
-    /* patched(): the answer given for each patch id, and (while replaying a task) the patch
-     * markers that task recorded in history. */
+    /* patched(): the answer given for each patch id.  While a task is replayed: the markers
+     * that task recorded in history (patches, side effects), read ahead of its activation. */
     struct patch_memo *patches;
-    char **upcoming_patches;
+    struct recorded_marker *upcoming;
     size_t upcoming_count;
+    /* Set by workflow code that cannot go on in this task (a failed side effect, a replay
+     * that no longer matches): the activation stops and the task fails. */
+    struct temporal_error task_error;
+};
+
+/* A marker a replayed task recorded: a patch (|id| = patch id) or a side effect (|id| = the
+ * command's sequence number, |data| = its result). */
+struct recorded_marker {
+    enum machine_kind kind;
+    char *id;
+    bool deprecated;
+    struct temporal_payloads data;
 };
 
 struct patch_memo {
@@ -196,6 +215,8 @@ struct patch_memo {
     bool value;
     struct patch_memo *next;
 };
+
+static void forget_upcoming(struct temporal_workflow_ctx *run);
 
 /* Helpers --------------------------------------------------------------------------------------- */
 
@@ -263,6 +284,8 @@ static void machine_free(struct machine *m)
     free(m->app_message);
     temporal_payloads_cleanup(&m->app_details);
     free(m->patch_id);
+    temporal_payloads_cleanup(&m->marker_extra);
+    temporal__payloads_view_cleanup(&m->marker_extra_view);
     free(m->child_id);
     free(m->target_run_id);
     free(m->signal_name);
@@ -287,6 +310,12 @@ static int machine_set_failure(struct machine *m, const char *type, const char *
     return 0;
 }
 
+/* How error messages name |m|: its sequence number, or its patch id. */
+static const char *machine_label(const struct machine *m)
+{
+    return m->kind == M_PATCH_MARKER ? str0(m->patch_id) : m->id;
+}
+
 /* Queues a new machine's command; returns it (NULL on OOM). */
 static struct machine *machine_add(struct temporal_workflow_ctx *run, enum machine_kind kind)
 {
@@ -294,7 +323,10 @@ static struct machine *machine_add(struct temporal_workflow_ctx *run, enum machi
     if (m == NULL)
         return NULL;
     m->kind = kind;
-    snprintf(m->id, sizeof(m->id), "%llu", (unsigned long long)++run->next_seq);
+    /* Patch markers are named by their patch id and take no number, so that removing a
+     * deprecated patch call does not renumber the commands after it. */
+    if (kind != M_PATCH_MARKER)
+        snprintf(m->id, sizeof(m->id), "%llu", (unsigned long long)++run->next_seq);
     temporal__pb_command c = TEMPORAL__API__COMMAND__V1__COMMAND__INIT;
     m->command = c;
     if (run->machines_tail)
@@ -412,9 +444,8 @@ void temporal__wf_run_free(struct temporal_workflow_ctx *run)
         free(p->id);
         free(p);
     }
-    for (size_t i = 0; i < run->upcoming_count; i++)
-        free(run->upcoming_patches[i]);
-    free(run->upcoming_patches);
+    forget_upcoming(run);
+    free(run->upcoming);
     for (size_t i = 0; i < run->allocation_count; i++)
         free(run->allocations[i]);
     free(run->allocations);
@@ -594,8 +625,9 @@ static bool deliver_signals(struct temporal_workflow_ctx *run)
     return delivered;
 }
 
-/* Runs workflow code until every branch is blocked (one "activation"). */
-static int activate(struct temporal_workflow_ctx *run)
+/* Runs workflow code until every branch is blocked (one "activation").  Returns 0, or the
+ * task's failure (described in |err|). */
+static int activate(struct temporal_workflow_ctx *run, struct temporal_error *err)
 {
     if (run->finished)
         return 0;
@@ -615,17 +647,38 @@ static int activate(struct temporal_workflow_ctx *run)
             run->current = b;
             temporal__coro_resume(b->coro);
             run->current = NULL;
-            if (b == run->branches && b->done) {
+            if (b == run->branches && b->done && run->task_error.code == 0) {
                 int rc = finish_workflow(run, b->rc);
                 if (rc != 0)
                     return rc;
             }
+        }
+        if (run->task_error.code != 0) {
+            *err = run->task_error;
+            return run->task_error.code;
         }
         if (run->finished || run->progress == before)
             break;
     }
     run->in_activation = false;
     return 0;
+}
+
+/* Fails the current workflow task (see task_error) and returns |code|. */
+static int fail_task(struct temporal_workflow_ctx *run, int code, const char *fmt, ...)
+    TEMPORAL__PRINTF(3, 4);
+
+static int fail_task(struct temporal_workflow_ctx *run, int code, const char *fmt, ...)
+{
+    char what[TEMPORAL_ERROR_MESSAGE_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    if (run->task_error.code == 0)
+        temporal__fail(&run->task_error, code, -1, "%s", what);
+    run->progress++;
+    return code;
 }
 
 /* Blocks the current branch until |ready|; returns 0, or TEMPORAL_ECANCELED if the workflow
@@ -674,9 +727,9 @@ static bool is_command_event(int type)
 }
 
 /* The machine kind a command event belongs to, or -1. */
-static int kind_of_event(int type)
+static int kind_of_event(const temporal__pb_event *e)
 {
-    switch (type) {
+    switch ((int)e->event_type) {
     case EV(ACTIVITY_TASK_SCHEDULED):
         return M_ACTIVITY;
     case EV(TIMER_STARTED):
@@ -693,8 +746,14 @@ static int kind_of_event(int type)
         return M_CANCEL_ACTIVITY;
     case EV(TIMER_CANCELED):
         return M_CANCEL_TIMER;
-    case EV(MARKER_RECORDED):
-        return M_PATCH_MARKER;
+    case EV(MARKER_RECORDED): {
+        const char *name = e->marker_recorded_event_attributes
+                               ? str0(e->marker_recorded_event_attributes->marker_name)
+                               : "";
+        if (strcmp(name, PATCH_MARKER_NAME) == 0)
+            return M_PATCH_MARKER;
+        return strcmp(name, SIDE_EFFECT_MARKER_NAME) == 0 ? M_SIDE_EFFECT_MARKER : -1;
+    }
     case EV(START_CHILD_WORKFLOW_EXECUTION_INITIATED):
         return M_CHILD;
     case EV(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED):
@@ -706,27 +765,72 @@ static int kind_of_event(int type)
     }
 }
 
-/* The patch id of a patch marker event (a new string), or NULL if |e| is not one. */
-static char *patch_marker_id(const temporal__pb_event *e)
+/* The payloads of detail |key| of a marker, or NULL. */
+static const temporal__pb_payloads *
+marker_detail(const Temporal__Api__History__V1__MarkerRecordedEventAttributes *a, const char *key)
 {
+    for (size_t i = 0; i < a->n_details; i++)
+        if (strcmp(str0(a->details[i]->key), key) == 0 && a->details[i]->value != NULL &&
+            a->details[i]->value->n_payloads > 0)
+            return a->details[i]->value;
+    return NULL;
+}
+
+/* The JSON of the first payload of |p| (a new reference), or NULL. */
+static json_t *payload_json(const temporal__pb_payloads *p)
+{
+    if (p == NULL || p->n_payloads == 0)
+        return NULL;
+    return json_loadb((const char *)p->payloads[0]->data.data, p->payloads[0]->data.len,
+                      JSON_DECODE_ANY, NULL);
+}
+
+static void recorded_marker_cleanup(struct recorded_marker *r)
+{
+    free(r->id);
+    temporal_payloads_cleanup(&r->data);
+    memset(r, 0, sizeof(*r));
+}
+
+/* Reads marker event |e| into |out| (clean it up with recorded_marker_cleanup()).  Returns
+ * 0; 1 if |e| is not a marker this SDK records, or is malformed; TEMPORAL_ENOMEM. */
+static int read_marker(const temporal__pb_event *e, struct recorded_marker *out)
+{
+    memset(out, 0, sizeof(*out));
     const Temporal__Api__History__V1__MarkerRecordedEventAttributes *a =
         e->marker_recorded_event_attributes;
-    if (e->event_type != EV(MARKER_RECORDED) || a == NULL ||
-        strcmp(str0(a->marker_name), PATCH_MARKER_NAME) != 0)
-        return NULL;
-    for (size_t i = 0; i < a->n_details; i++) {
-        const temporal__pb_payloads *v = a->details[i]->value;
-        if (strcmp(str0(a->details[i]->key), PATCH_MARKER_DETAIL) != 0 || v == NULL ||
-            v->n_payloads == 0)
-            continue;
-        json_t *j = json_loadb((const char *)v->payloads[0]->data.data, v->payloads[0]->data.len,
-                               0, NULL);
+    if (e->event_type != EV(MARKER_RECORDED) || a == NULL)
+        return 1;
+    json_t *j = NULL;
+    if (strcmp(str0(a->marker_name), PATCH_MARKER_NAME) == 0) {
+        j = payload_json(marker_detail(a, PATCH_MARKER_DETAIL));
         const char *id = json_string_value(json_object_get(j, "id"));
-        char *copy = temporal__strdup(id);
-        json_decref(j);
-        return copy;
+        if (id != NULL) {
+            out->kind = M_PATCH_MARKER;
+            out->deprecated = json_is_true(json_object_get(j, "deprecated"));
+            out->id = temporal__strdup(id);
+        }
+    } else if (strcmp(str0(a->marker_name), SIDE_EFFECT_MARKER_NAME) == 0) {
+        j = payload_json(marker_detail(a, SIDE_EFFECT_ID_DETAIL));
+        if (json_is_integer(j)) {
+            char id[24];
+            snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(j));
+            out->kind = M_SIDE_EFFECT_MARKER;
+            out->id = temporal__strdup(id);
+            if (out->id != NULL &&
+                temporal__payloads_from_proto(&out->data,
+                                              marker_detail(a, SIDE_EFFECT_DATA_DETAIL)) != 0) {
+                json_decref(j);
+                recorded_marker_cleanup(out);
+                return TEMPORAL_ENOMEM;
+            }
+        }
     }
-    return NULL;
+    bool known = out->kind == M_PATCH_MARKER || out->kind == M_SIDE_EFFECT_MARKER;
+    json_decref(j);
+    if (!known)
+        return 1;
+    return out->id != NULL ? 0 : TEMPORAL_ENOMEM;
 }
 
 /* Matches command event |e| with the oldest command awaiting its event (sdk-core's rule). */
@@ -735,16 +839,41 @@ static int match_command(struct temporal_workflow_ctx *run, const temporal__pb_e
 {
     const char *event_name = temporal__event_type_name((int)e->event_type);
     struct machine *m = run->queue_head;
+    struct recorded_marker marker;
+    int mrc = read_marker(e, &marker);
+    if (mrc == TEMPORAL_ENOMEM)
+        return temporal__fail(err, mrc, -1, "out of memory reading a marker");
+    if (mrc == 0) {
+        /* A deprecated patch may be gone from the code: its marker needs no command. */
+        bool skip = marker.kind == M_PATCH_MARKER && marker.deprecated &&
+                    !(m != NULL && m->kind == M_PATCH_MARKER && strcmp(m->patch_id, marker.id) == 0);
+        bool same = m != NULL && (int)m->kind == (int)marker.kind &&
+                    strcmp(machine_label(m), marker.id) == 0;
+        char id[64];
+        snprintf(id, sizeof(id), "%s", marker.id);
+        enum machine_kind kind = marker.kind;
+        recorded_marker_cleanup(&marker);
+        if (skip)
+            return 0;
+        if (m != NULL && (int)m->kind == (int)kind && !same)
+            return nd_fail(err, e->event_id,
+                           kind == M_PATCH_MARKER
+                               ? "history has patch marker '%s' but the workflow code checked "
+                                 "patch '%s'"
+                               : "history has side effect %s but the workflow code's side effect "
+                                 "is %s",
+                           id, machine_label(m));
+    }
     if (m == NULL)
         return nd_fail(err, e->event_id,
                        "history has %s but the workflow code issued no command for it (was a "
                        "step removed, or made conditional?)",
                        event_name);
-    int kind = kind_of_event((int)e->event_type);
+    int kind = kind_of_event(e);
     if (kind != (int)m->kind)
         return nd_fail(err, e->event_id,
                        "history has %s but the workflow code's next command is %s (id %s)",
-                       event_name, machine_names[m->kind], m->id);
+                       event_name, machine_names[m->kind], machine_label(m));
     if (m->kind == M_ACTIVITY) {
         const Temporal__Api__History__V1__ActivityTaskScheduledEventAttributes *a =
             e->activity_task_scheduled_event_attributes;
@@ -784,15 +913,6 @@ static int match_command(struct temporal_workflow_ctx *run, const temporal__pb_e
             return nd_fail(err, e->event_id,
                            "history targets workflow '%s' but the workflow code targets '%s'",
                            x ? str0(x->workflow_id) : "", m->child_id);
-    } else if (m->kind == M_PATCH_MARKER) {
-        char *id = patch_marker_id(e);
-        bool same = id != NULL && strcmp(id, m->patch_id) == 0;
-        free(id);
-        if (!same)
-            return nd_fail(err, e->event_id,
-                           "history has a marker that is not patch '%s', which the workflow code "
-                           "checked with temporal_workflow_patched()",
-                           m->patch_id);
     } else if (m->kind == M_CANCEL_ACTIVITY) {
         const Temporal__Api__History__V1__ActivityTaskCancelRequestedEventAttributes *a =
             e->activity_task_cancel_requested_event_attributes;
@@ -967,28 +1087,46 @@ static int apply_child_event(struct temporal_workflow_ctx *run, const temporal__
     return 0;
 }
 
-/* Collects the patch markers the task being replayed recorded: the command events after
- * its WorkflowTaskCompleted, up to the next WorkflowTaskScheduled.  patched() answers from
- * them, so that replay takes the branch the original execution took. */
-static int look_ahead_patches(struct temporal_workflow_ctx *run, temporal__pb_event *const *events,
-                              size_t count)
+static void forget_upcoming(struct temporal_workflow_ctx *run)
 {
     for (size_t i = 0; i < run->upcoming_count; i++)
-        free(run->upcoming_patches[i]);
+        recorded_marker_cleanup(&run->upcoming[i]);
     run->upcoming_count = 0;
+}
+
+/* Collects the markers the task being replayed recorded: the command events after its
+ * WorkflowTaskCompleted, up to the next WorkflowTaskScheduled.  patched() and side_effect()
+ * answer from them, so that replay takes the path the original execution took. */
+static int look_ahead_markers(struct temporal_workflow_ctx *run, temporal__pb_event *const *events,
+                              size_t count)
+{
+    forget_upcoming(run);
     for (size_t i = 0; i < count && events[i]->event_type != EV(WORKFLOW_TASK_SCHEDULED); i++) {
-        char *id = patch_marker_id(events[i]);
-        if (id == NULL)
+        struct recorded_marker r;
+        int rc = read_marker(events[i], &r);
+        if (rc == 1)
             continue;
-        char **u = realloc(run->upcoming_patches, (run->upcoming_count + 1) * sizeof(*u));
+        if (rc != 0)
+            return rc;
+        struct recorded_marker *u = realloc(run->upcoming, (run->upcoming_count + 1) * sizeof(*u));
         if (u == NULL) {
-            free(id);
+            recorded_marker_cleanup(&r);
             return TEMPORAL_ENOMEM;
         }
-        run->upcoming_patches = u;
-        u[run->upcoming_count++] = id;
+        run->upcoming = u;
+        u[run->upcoming_count++] = r;
     }
     return 0;
+}
+
+/* The marker of |kind| and |id| the replayed task recorded, or NULL. */
+static struct recorded_marker *find_upcoming(struct temporal_workflow_ctx *run,
+                                             enum machine_kind kind, const char *id)
+{
+    for (size_t i = 0; i < run->upcoming_count; i++)
+        if (run->upcoming[i].kind == kind && strcmp(run->upcoming[i].id, id) == 0)
+            return &run->upcoming[i];
+    return NULL;
 }
 
 int temporal__wf_run_apply(struct temporal_workflow_ctx *run, temporal__pb_event *const *events,
@@ -1022,7 +1160,7 @@ int temporal__wf_run_apply(struct temporal_workflow_ctx *run, temporal__pb_event
                 return nd_fail(err, e->event_id,
                                "the workflow code issued %s (id %s) that history does not "
                                "have (was a step added?)",
-                               machine_names[run->queue_head->kind], run->queue_head->id);
+                               machine_names[run->queue_head->kind], machine_label(run->queue_head));
             break;
         case EV(WORKFLOW_TASK_STARTED): {
             /* A task boundary if this task completed, or if it is the task at hand. */
@@ -1037,11 +1175,13 @@ int temporal__wf_run_apply(struct temporal_workflow_ctx *run, temporal__pb_event
                                       "WorkflowExecutionStarted",
                                       run->workflow_id);
             run->replaying = !current;
-            if (run->replaying && (rc = look_ahead_patches(run, events + i + 1, count - i - 1)) != 0)
+            if (run->replaying && (rc = look_ahead_markers(run, events + i + 1, count - i - 1)) != 0)
                 break;
             run->now_ms = temporal__timestamp_ms(e->event_time);
             run->info.history_length = e->event_id;
-            rc = activate(run);
+            rc = activate(run, err);
+            if (rc != 0 && rc != TEMPORAL_ENOMEM)
+                return rc;
             break;
         }
         case EV(ACTIVITY_TASK_COMPLETED):
@@ -1301,7 +1441,44 @@ int temporal_workflow_continue_as_new(struct temporal_workflow_ctx *ctx,
     return TEMPORAL_ECONTINUED_AS_NEW;
 }
 
-bool temporal_workflow_patched(struct temporal_workflow_ctx *ctx, const char *patch_id)
+/* Makes |m| a RecordMarker command |name| whose details are |key| = m->payloads and, if
+ * |extra_key| is not NULL, |extra_key| = m->marker_extra.  Returns 0 or TEMPORAL_ENOMEM. */
+static int set_marker_command(struct machine *m, const char *name, const char *key,
+                              const char *extra_key)
+{
+    int rc = 0;
+    temporal__payloads_view_init(&m->view, &m->payloads, &rc);
+    if (rc == 0 && extra_key != NULL)
+        temporal__payloads_view_init(&m->marker_extra_view, &m->marker_extra, &rc);
+    if (rc != 0)
+        return rc;
+    size_t n = 0;
+    const char *keys[2] = { key, extra_key };
+    Temporal__Api__Common__V1__Payloads *values[2] = { &m->view.msg, &m->marker_extra_view.msg };
+    for (size_t i = 0; i < 2 && keys[i] != NULL; i++, n++) {
+        Temporal__Api__Command__V1__RecordMarkerCommandAttributes__DetailsEntry entry =
+            TEMPORAL__API__COMMAND__V1__RECORD_MARKER_COMMAND_ATTRIBUTES__DETAILS_ENTRY__INIT;
+        entry.key = (char *)keys[i];
+        entry.value = values[i];
+        m->marker_entry[i] = entry;
+        m->marker_entries[i] = &m->marker_entry[i];
+    }
+    Temporal__Api__Command__V1__RecordMarkerCommandAttributes a =
+        TEMPORAL__API__COMMAND__V1__RECORD_MARKER_COMMAND_ATTRIBUTES__INIT;
+    a.marker_name = (char *)name;
+    a.n_details = n;
+    a.details = m->marker_entries;
+    m->attrs.marker = a;
+    m->command.command_type = CMD(RECORD_MARKER);
+    m->command.attributes_case =
+        TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_RECORD_MARKER_COMMAND_ATTRIBUTES;
+    m->command.record_marker_command_attributes = &m->attrs.marker;
+    return 0;
+}
+
+/* patched() and deprecate_patch(): the answer for |patch_id|, recording its marker when the
+ * answer is true. */
+static bool check_patch(struct temporal_workflow_ctx *ctx, const char *patch_id, bool deprecated)
 {
     if (temporal__empty(patch_id))
         return false;
@@ -1309,9 +1486,7 @@ bool temporal_workflow_patched(struct temporal_workflow_ctx *ctx, const char *pa
         if (strcmp(p->id, patch_id) == 0)
             return p->value;
     /* New code runs the new branch; replay follows what the original execution recorded. */
-    bool value = !ctx->replaying;
-    for (size_t i = 0; !value && i < ctx->upcoming_count; i++)
-        value = strcmp(ctx->upcoming_patches[i], patch_id) == 0;
+    bool value = !ctx->replaying || find_upcoming(ctx, M_PATCH_MARKER, patch_id) != NULL;
     struct patch_memo *memo = calloc(1, sizeof(*memo));
     if (memo == NULL || (memo->id = temporal__strdup(patch_id)) == NULL) {
         free(memo);
@@ -1323,36 +1498,61 @@ bool temporal_workflow_patched(struct temporal_workflow_ctx *ctx, const char *pa
     if (!value)
         return false;
 
-    /* Record the marker: details {"patch-data": json {"id": ..., "deprecated": false}}. */
+    /* The marker: details {"patch-data": json {"id": ..., "deprecated": ...}}. */
     struct machine *m = machine_add(ctx, M_PATCH_MARKER);
-    json_t *data = json_pack("{s:s, s:b}", "id", patch_id, "deprecated", 0);
+    json_t *data = json_pack("{s:s, s:b}", "id", patch_id, "deprecated", deprecated);
     char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
     json_decref(data);
     if (m == NULL || text == NULL || (m->patch_id = temporal__strdup(patch_id)) == NULL ||
-        temporal_payloads_add_json(&m->payloads, text, strlen(text)) != 0) {
-        free(text);
-        return value; /* out of memory: the task will fail to match and be retried */
-    }
+        temporal_payloads_add_json(&m->payloads, text, strlen(text)) != 0 ||
+        set_marker_command(m, PATCH_MARKER_NAME, PATCH_MARKER_DETAIL, NULL) != 0)
+        fail_task(ctx, TEMPORAL_ENOMEM, "out of memory recording patch '%s'", patch_id);
     free(text);
-    int rc = 0;
-    temporal__payloads_view_init(&m->view, &m->payloads, &rc);
-    Temporal__Api__Command__V1__RecordMarkerCommandAttributes__DetailsEntry entry =
-        TEMPORAL__API__COMMAND__V1__RECORD_MARKER_COMMAND_ATTRIBUTES__DETAILS_ENTRY__INIT;
-    entry.key = (char *)PATCH_MARKER_DETAIL;
-    entry.value = &m->view.msg;
-    m->marker_entry = entry;
-    m->marker_entries[0] = &m->marker_entry;
-    Temporal__Api__Command__V1__RecordMarkerCommandAttributes a =
-        TEMPORAL__API__COMMAND__V1__RECORD_MARKER_COMMAND_ATTRIBUTES__INIT;
-    a.marker_name = (char *)PATCH_MARKER_NAME;
-    a.n_details = 1;
-    a.details = m->marker_entries;
-    m->attrs.marker = a;
-    m->command.command_type = CMD(RECORD_MARKER);
-    m->command.attributes_case =
-        TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_RECORD_MARKER_COMMAND_ATTRIBUTES;
-    m->command.record_marker_command_attributes = &m->attrs.marker;
     return true;
+}
+
+bool temporal_workflow_patched(struct temporal_workflow_ctx *ctx, const char *patch_id)
+{
+    return check_patch(ctx, patch_id, false);
+}
+
+void temporal_workflow_deprecate_patch(struct temporal_workflow_ctx *ctx, const char *patch_id)
+{
+    (void)check_patch(ctx, patch_id, true);
+}
+
+int temporal_workflow_side_effect(struct temporal_workflow_ctx *ctx,
+                                  temporal_workflow_side_effect_fn fn, void *arg,
+                                  struct temporal_payloads *out)
+{
+    struct temporal_workflow_branch *b = ctx->current;
+    if (b == NULL || fn == NULL || out == NULL)
+        return TEMPORAL_EINVAL;
+    struct machine *m = machine_add(ctx, M_SIDE_EFFECT_MARKER);
+    if (m == NULL)
+        return fail_task(ctx, TEMPORAL_ENOMEM, "out of memory recording a side effect");
+    if (ctx->replaying) {
+        const struct recorded_marker *r = find_upcoming(ctx, M_SIDE_EFFECT_MARKER, m->id);
+        if (r == NULL)
+            return fail_task(ctx, TEMPORAL_ENONDETERMINISM,
+                             "non-deterministic workflow: the workflow code runs side effect %s, "
+                             "which history did not record at this point (was a step added?)",
+                             m->id);
+        if (copy_payloads(&m->payloads, &r->data) != 0)
+            return fail_task(ctx, TEMPORAL_ENOMEM, "out of memory replaying a side effect");
+    } else {
+        int rc = fn(arg, &m->payloads);
+        if (rc != 0)
+            return fail_task(ctx, rc, "side effect %s of workflow '%s' failed: %s (the workflow "
+                             "task fails and is retried)",
+                             m->id, ctx->workflow_id, temporal_strerror(rc));
+    }
+    if (temporal_payloads_add_json(&m->marker_extra, m->id, strlen(m->id)) != 0 ||
+        set_marker_command(m, SIDE_EFFECT_MARKER_NAME, SIDE_EFFECT_DATA_DETAIL,
+                           SIDE_EFFECT_ID_DETAIL) != 0 ||
+        copy_payloads(out, &m->payloads) != 0)
+        return fail_task(ctx, TEMPORAL_ENOMEM, "out of memory recording a side effect");
+    return 0;
 }
 
 static bool machine_resolved(void *arg) { return ((struct machine *)arg)->resolved; }

@@ -309,6 +309,36 @@ TEMPORAL_API int temporal_workflow_join(struct temporal_workflow_ctx *ctx,
 TEMPORAL_API bool temporal_workflow_patched(struct temporal_workflow_ctx *ctx, const char *patch_id);
 
 /**
+ * The second step of removing a patch: once no run that took the old branch remains,
+ * replace `if (temporal_workflow_patched(ctx, id)) new(); else old();` with
+ * `temporal_workflow_deprecate_patch(ctx, id); new();`.  Runs that recorded the patch replay
+ * cleanly, and so do runs started with this code; once none of those that started before
+ * the deprecation remains either, the call can go too.
+ * Since: 0.1
+ */
+TEMPORAL_API void temporal_workflow_deprecate_patch(struct temporal_workflow_ctx *ctx,
+                                                    const char *patch_id);
+
+/**
+ * A non-deterministic computation for temporal_workflow_side_effect(): append its result
+ * to |out| and return 0, or return non-zero if it failed.  It must not call workflow
+ * functions.
+ */
+typedef int (*temporal_workflow_side_effect_fn)(void *arg, struct temporal_payloads *out);
+
+/**
+ * Runs |fn|(arg, ...) once and records its result in history, so that replay returns the
+ * recorded result instead of running |fn| again: for a value that must not change on replay
+ * (a random UUID, a configuration read) and is too cheap for an activity.  The result is
+ * appended to |out|.  Returns 0; if |fn| fails, the current workflow task fails with its
+ * code (and is retried), and that code is returned: return from the workflow with it.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_side_effect(struct temporal_workflow_ctx *ctx,
+                                               temporal_workflow_side_effect_fn fn, void *arg,
+                                               struct temporal_payloads *out);
+
+/**
  * Allocates |size| zeroed bytes that live as long as the run (they are freed when the
  * worker drops the run from memory).  For state that handlers share with the workflow
  * function.  Returns NULL if out of memory.

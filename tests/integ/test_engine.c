@@ -383,9 +383,10 @@ static int one_or_two_steps(struct temporal_workflow_ctx *ctx, const struct temp
     return rc;
 }
 
-/* Runs one workflow of |fn| (registered as "Patchable") to completion; returns its result
- * and its recorded history. */
-static char *run_patchable(temporal_workflow_fn fn, struct temporal_history *h)
+/* Runs one workflow of |fn| (registered as "Patchable") to completion on a worker with
+ * |max_cached| cached runs; returns its result and its recorded history. */
+static char *run_to_completion(temporal_workflow_fn fn, int32_t max_cached,
+                               struct temporal_history *h)
 {
     char tq[96], id[128];
     ts_unique(tq, sizeof(tq), "c-patch");
@@ -395,6 +396,7 @@ static char *run_patchable(temporal_workflow_fn fn, struct temporal_history *h)
     rw.client = ts_connect();
     struct temporal_worker_options o = TEMPORAL_WORKER_OPTIONS_INIT;
     o.task_queue = tq;
+    o.max_cached_workflows = max_cached;
     struct temporal_error err;
     TS_OK(temporal_worker_new(&rw.worker, rw.client, &o, &err), err);
     assert_int_equal(temporal_worker_register_workflow(rw.worker, "Patchable", fn,
@@ -420,8 +422,8 @@ static void patched_code_change(void **state)
 {
     (void)state;
     struct temporal_history old_history, new_history;
-    char *r1 = run_patchable(one_step, &old_history);
-    char *r2 = run_patchable(one_or_two_steps, &new_history);
+    char *r1 = run_to_completion(one_step, -1, &old_history);
+    char *r2 = run_to_completion(one_or_two_steps, -1, &new_history);
     assert_string_equal(r1, "1");
     assert_string_equal(r2, "2"); /* new runs take the new branch and record a marker */
     struct temporal_error err;
@@ -444,8 +446,126 @@ static void patched_code_change(void **state)
     temporal_history_cleanup(&new_history);
 }
 
+/* The patch's second step: the old branch is gone, the patch deprecated. */
+static int two_steps_patch_deprecated(struct temporal_workflow_ctx *ctx,
+                                      const struct temporal_payloads *in, struct temporal_payloads *out)
+{
+    temporal_workflow_deprecate_patch(ctx, "second-step");
+    struct temporal_payloads first = TEMPORAL_PAYLOADS_INIT;
+    int rc = one_step(ctx, in, &first);
+    if (rc == 0) {
+        struct temporal_activity_options o = TEMPORAL_ACTIVITY_OPTIONS_INIT;
+        o.start_to_close_timeout_ms = 30000;
+        rc = temporal_workflow_execute_activity(ctx, "add_one", &first, &o, out);
+    }
+    temporal_payloads_cleanup(&first);
+    return rc;
+}
+
+/* The last step: no patch call at all. */
+static int two_steps(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                     struct temporal_payloads *out)
+{
+    struct temporal_payloads first = TEMPORAL_PAYLOADS_INIT;
+    int rc = one_step(ctx, in, &first);
+    if (rc == 0) {
+        struct temporal_activity_options o = TEMPORAL_ACTIVITY_OPTIONS_INIT;
+        o.start_to_close_timeout_ms = 30000;
+        rc = temporal_workflow_execute_activity(ctx, "add_one", &first, &o, out);
+    }
+    temporal_payloads_cleanup(&first);
+    return rc;
+}
+
+static void deprecated_patch_code_change(void **state)
+{
+    (void)state;
+    struct temporal_history patched_history, deprecated_history;
+    char *r1 = run_to_completion(one_or_two_steps, -1, &patched_history);
+    char *r2 = run_to_completion(two_steps_patch_deprecated, -1, &deprecated_history);
+    assert_string_equal(r1, "2");
+    assert_string_equal(r2, "2");
+    struct temporal_error err;
+    /* Runs that recorded the patch replay on the deprecating code ... */
+    TS_OK(temporal_workflow_replay(two_steps_patch_deprecated, NULL, patched_history.serialized,
+                                   patched_history.serialized_len, &err),
+          err);
+    /* ... and so do its own runs, also on code that no longer mentions the patch. */
+    TS_OK(temporal_workflow_replay(two_steps_patch_deprecated, NULL,
+                                   deprecated_history.serialized, deprecated_history.serialized_len,
+                                   &err),
+          err);
+    TS_OK(temporal_workflow_replay(two_steps, NULL, deprecated_history.serialized,
+                                   deprecated_history.serialized_len, &err),
+          err);
+    /* A patch that was not deprecated still needs its call. */
+    assert_int_equal(temporal_workflow_replay(two_steps, NULL, patched_history.serialized,
+                                              patched_history.serialized_len, &err),
+                     TEMPORAL_ENONDETERMINISM);
+    free(r1);
+    free(r2);
+    temporal_history_cleanup(&patched_history);
+    temporal_history_cleanup(&deprecated_history);
+}
+
+/* A side effect whose value differs on every call: replay must return the recorded one. */
+static int side_effect_calls;
+
+static int next_token(void *arg, struct temporal_payloads *out)
+{
+    (void)arg;
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%d", 100 + __atomic_add_fetch(&side_effect_calls, 1,
+                                                                       __ATOMIC_SEQ_CST));
+    return temporal_payloads_add_json(out, buf, (size_t)n);
+}
+
+static int with_side_effects(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                             struct temporal_payloads *out)
+{
+    (void)in;
+    struct temporal_payloads a = TEMPORAL_PAYLOADS_INIT, b = TEMPORAL_PAYLOADS_INIT;
+    int rc = temporal_workflow_side_effect(ctx, next_token, NULL, &a);
+    if (rc == 0) /* a timer between them, so that the worker (no cache) replays the first */
+        rc = temporal_workflow_sleep(ctx, 10);
+    if (rc == 0)
+        rc = temporal_workflow_side_effect(ctx, next_token, NULL, &b);
+    if (rc == 0) {
+        char buf[96];
+        int n = snprintf(buf, sizeof(buf), "[%.*s,%.*s]", (int)a.items[0].data_len,
+                         (const char *)a.items[0].data, (int)b.items[0].data_len,
+                         (const char *)b.items[0].data);
+        rc = temporal_payloads_add_json(out, buf, (size_t)n);
+    }
+    temporal_payloads_cleanup(&a);
+    temporal_payloads_cleanup(&b);
+    return rc;
+}
+
+static void side_effects_are_recorded(void **state)
+{
+    (void)state;
+    struct temporal_history h;
+    side_effect_calls = 0;
+    /* No cache: the second task replays the first side effect from history. */
+    char *result = run_to_completion(with_side_effects, 0, &h);
+    assert_string_equal(result, "[101,102]");
+    assert_int_equal(side_effect_calls, 2);
+    struct temporal_error err;
+    TS_OK(temporal_workflow_replay(with_side_effects, NULL, h.serialized, h.serialized_len, &err),
+          err);
+    assert_int_equal(side_effect_calls, 2); /* replay ran neither side effect */
+    /* Code that drops the side effects no longer matches the history. */
+    assert_int_equal(temporal_workflow_replay(one_step, NULL, h.serialized, h.serialized_len, &err),
+                     TEMPORAL_ENONDETERMINISM);
+    free(result);
+    temporal_history_cleanup(&h);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(patched_code_change),
+    cmocka_unit_test(deprecated_patch_code_change),
+    cmocka_unit_test(side_effects_are_recorded),
     cmocka_unit_test(versioned_worker_pins_runs),
     cmocka_unit_test(server_restart_recovers),
     cmocka_unit_test(many_workflows_small_cache),
