@@ -149,8 +149,16 @@ struct start_parts {
     Temporal__Api__Taskqueue__V1__TaskQueue queue;
     Google__Protobuf__Duration exec_timeout, run_timeout, task_timeout;
     struct temporal__payloads_view input;
+    struct temporal__payload_map_view memo, search_attributes;
     char request_id[37];
 };
+
+static void start_parts_cleanup(struct start_parts *p)
+{
+    temporal__payloads_view_cleanup(&p->input);
+    temporal__payload_map_view_cleanup(&p->memo);
+    temporal__payload_map_view_cleanup(&p->search_attributes);
+}
 
 static int start_parts_init(struct start_parts *p, const struct temporal_start_workflow_options *o,
                             const struct temporal_payloads *args, struct temporal_error *err)
@@ -177,9 +185,18 @@ static int start_parts_init(struct start_parts *p, const struct temporal_start_w
         temporal__uuid4(p->request_id);
     else
         snprintf(p->request_id, sizeof(p->request_id), "%s", o->request_id);
+    memset(&p->memo, 0, sizeof(p->memo));
+    memset(&p->search_attributes, 0, sizeof(p->search_attributes));
     temporal__payloads_view_init(&p->input, args, &rc);
-    if (rc != 0)
-        return temporal__fail(err, rc, -1, "out of memory");
+    if (rc == 0 && (rc = temporal__payload_map_view_init(&p->memo, o->memo, o->memo_count)) == 0)
+        rc = temporal__payload_map_view_init(&p->search_attributes, o->search_attributes,
+                                             o->search_attributes_count);
+    if (rc != 0) {
+        start_parts_cleanup(p);
+        return temporal__fail(err, rc, -1,
+                              rc == TEMPORAL_EINVAL ? "a memo field or search attribute has no name"
+                                                    : "out of memory");
+    }
     return 0;
 }
 
@@ -225,12 +242,14 @@ int temporal_client_start_workflow(struct temporal_client *c,
     req.workflow_id_reuse_policy = (Temporal__Api__Enums__V1__WorkflowIdReusePolicy)o.id_reuse_policy;
     req.workflow_id_conflict_policy =
         (Temporal__Api__Enums__V1__WorkflowIdConflictPolicy)o.id_conflict_policy;
+    req.memo = o.memo_count ? &parts.memo.memo : NULL;
+    req.search_attributes = o.search_attributes_count ? &parts.search_attributes.search_attributes : NULL;
 
     Temporal__Api__Workflowservice__V1__StartWorkflowExecutionResponse *resp = NULL;
     rc = temporal__rpc_call(c->conn, WS("StartWorkflowExecution"), &req.base,
                             &temporal__api__workflowservice__v1__start_workflow_execution_response__descriptor,
                             (ProtobufCMessage **)&resp, NULL, err);
-    temporal__payloads_view_cleanup(&parts.input);
+    start_parts_cleanup(&parts);
     if (rc != 0)
         return rc;
     rc = take_run_id(resp->run_id, run_id_out, err);
@@ -294,7 +313,7 @@ int temporal_client_signal_with_start_workflow(struct temporal_client *c,
     struct temporal__payloads_view sig_input;
     temporal__payloads_view_init(&sig_input, signal_args, &rc);
     if (rc != 0) {
-        temporal__payloads_view_cleanup(&parts.input);
+        start_parts_cleanup(&parts);
         return temporal__fail(err, rc, -1, "out of memory");
     }
 
@@ -313,6 +332,8 @@ int temporal_client_signal_with_start_workflow(struct temporal_client *c,
     req.workflow_id_reuse_policy = (Temporal__Api__Enums__V1__WorkflowIdReusePolicy)o.id_reuse_policy;
     req.workflow_id_conflict_policy =
         (Temporal__Api__Enums__V1__WorkflowIdConflictPolicy)o.id_conflict_policy;
+    req.memo = o.memo_count ? &parts.memo.memo : NULL;
+    req.search_attributes = o.search_attributes_count ? &parts.search_attributes.search_attributes : NULL;
     req.signal_name = (char *)signal_name;
     req.signal_input = sig_input.msg.n_payloads ? &sig_input.msg : NULL;
 
@@ -320,7 +341,7 @@ int temporal_client_signal_with_start_workflow(struct temporal_client *c,
     rc = temporal__rpc_call(c->conn, WS("SignalWithStartWorkflowExecution"), &req.base,
                             &temporal__api__workflowservice__v1__signal_with_start_workflow_execution_response__descriptor,
                             (ProtobufCMessage **)&resp, NULL, err);
-    temporal__payloads_view_cleanup(&parts.input);
+    start_parts_cleanup(&parts);
     temporal__payloads_view_cleanup(&sig_input);
     if (rc != 0)
         return rc;
@@ -424,8 +445,18 @@ int temporal_client_describe_workflow(struct temporal_client *c, const char *wor
     out->start_time_ms = temporal__timestamp_ms(info->start_time);
     out->close_time_ms = temporal__timestamp_ms(info->close_time);
     out->history_length = info->history_length;
+    int frc = 0;
+    for (size_t i = 0; frc == 0 && info->memo != NULL && i < info->memo->n_fields; i++)
+        frc = temporal__named_payloads_add(&out->memo, info->memo->fields[i]->key,
+                                           info->memo->fields[i]->value);
+    for (size_t i = 0; frc == 0 && info->search_attributes != NULL &&
+                       i < info->search_attributes->n_indexed_fields;
+         i++)
+        frc = temporal__named_payloads_add(&out->search_attributes,
+                                           info->search_attributes->indexed_fields[i]->key,
+                                           info->search_attributes->indexed_fields[i]->value);
     protobuf_c_message_free_unpacked(&resp->base, NULL);
-    if (!out->workflow_id || !out->run_id || !out->workflow_type || !out->task_queue) {
+    if (!out->workflow_id || !out->run_id || !out->workflow_type || !out->task_queue || frc != 0) {
         temporal_workflow_description_cleanup(out);
         return temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory");
     }
@@ -440,6 +471,8 @@ void temporal_workflow_description_cleanup(struct temporal_workflow_description 
     free(d->run_id);
     free(d->workflow_type);
     free(d->task_queue);
+    temporal_named_payloads_cleanup(&d->memo);
+    temporal_named_payloads_cleanup(&d->search_attributes);
     memset(d, 0, sizeof(*d));
 }
 

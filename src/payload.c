@@ -217,3 +217,25 @@ int temporal_payload_get_string(const struct temporal_payload *pl, char **out)
     json_decref(v);
     return *out == NULL ? TEMPORAL_ENOMEM : 0;
 }
+
+const struct temporal_payload *temporal_named_payloads_get(const struct temporal_named_payloads *list,
+                                                           const char *name)
+{
+    if (list == NULL || name == NULL)
+        return NULL;
+    for (size_t i = 0; i < list->values.count; i++)
+        if (list->names != NULL && strcmp(list->names[i], name) == 0)
+            return &list->values.items[i];
+    return NULL;
+}
+
+void temporal_named_payloads_cleanup(struct temporal_named_payloads *list)
+{
+    if (list == NULL)
+        return;
+    for (size_t i = 0; list->names != NULL && i < list->values.count; i++)
+        free(list->names[i]);
+    free(list->names);
+    temporal_payloads_cleanup(&list->values);
+    memset(list, 0, sizeof(*list));
+}

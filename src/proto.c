@@ -62,6 +62,94 @@ void temporal__payloads_view_cleanup(struct temporal__payloads_view *v)
     memset(v, 0, sizeof(*v));
 }
 
+int temporal__payload_map_view_init(struct temporal__payload_map_view *v,
+                                    const struct temporal_named_payload *fields, size_t count)
+{
+    static struct temporal_payload_metadata null_encoding = { (char *)"encoding",
+                                                              (uint8_t *)"binary/null", 11 };
+    static const struct temporal_payload null_value = { &null_encoding, 1, NULL, 0 };
+    memset(v, 0, sizeof(*v));
+    Temporal__Api__Common__V1__Memo memo = TEMPORAL__API__COMMON__V1__MEMO__INIT;
+    Temporal__Api__Common__V1__SearchAttributes sa = TEMPORAL__API__COMMON__V1__SEARCH_ATTRIBUTES__INIT;
+    v->memo = memo;
+    v->search_attributes = sa;
+    if (count == 0)
+        return 0;
+    for (size_t i = 0; i < count; i++)
+        if (fields[i].name == NULL || fields[i].name[0] == '\0')
+            return TEMPORAL_EINVAL;
+    v->values.items = calloc(count, sizeof(*v->values.items));
+    v->memo_entries = calloc(count, sizeof(*v->memo_entries));
+    v->memo_ptrs = calloc(count, sizeof(*v->memo_ptrs));
+    v->sa_entries = calloc(count, sizeof(*v->sa_entries));
+    v->sa_ptrs = calloc(count, sizeof(*v->sa_ptrs));
+    int rc = 0;
+    if (v->values.items != NULL) {
+        for (size_t i = 0; i < count; i++)
+            v->values.items[i] = fields[i].value ? *fields[i].value : null_value;
+        v->values.count = v->values.capacity = count;
+        temporal__payloads_view_init(&v->values_view, &v->values, &rc);
+    }
+    if (!v->values.items || !v->memo_entries || !v->memo_ptrs || !v->sa_entries || !v->sa_ptrs ||
+        rc != 0) {
+        temporal__payload_map_view_cleanup(v);
+        return TEMPORAL_ENOMEM;
+    }
+    for (size_t i = 0; i < count; i++) {
+        Temporal__Api__Common__V1__Memo__FieldsEntry me = TEMPORAL__API__COMMON__V1__MEMO__FIELDS_ENTRY__INIT;
+        me.key = (char *)fields[i].name;
+        me.value = v->values_view.msg.payloads[i];
+        v->memo_entries[i] = me;
+        v->memo_ptrs[i] = &v->memo_entries[i];
+        Temporal__Api__Common__V1__SearchAttributes__IndexedFieldsEntry se =
+            TEMPORAL__API__COMMON__V1__SEARCH_ATTRIBUTES__INDEXED_FIELDS_ENTRY__INIT;
+        se.key = (char *)fields[i].name;
+        se.value = v->values_view.msg.payloads[i];
+        v->sa_entries[i] = se;
+        v->sa_ptrs[i] = &v->sa_entries[i];
+    }
+    v->memo.n_fields = count;
+    v->memo.fields = v->memo_ptrs;
+    v->search_attributes.n_indexed_fields = count;
+    v->search_attributes.indexed_fields = v->sa_ptrs;
+    return 0;
+}
+
+void temporal__payload_map_view_cleanup(struct temporal__payload_map_view *v)
+{
+    temporal__payloads_view_cleanup(&v->values_view);
+    free(v->values.items); /* shallow copies: the bytes are the caller's */
+    free(v->memo_entries);
+    free(v->memo_ptrs);
+    free(v->sa_entries);
+    free(v->sa_ptrs);
+    memset(v, 0, sizeof(*v));
+}
+
+int temporal__named_payloads_add(struct temporal_named_payloads *list, const char *key,
+                                 const temporal__pb_payload *value)
+{
+    if (key == NULL || value == NULL)
+        return 0;
+    size_t n = list->values.count;
+    char **names = realloc(list->names, (n + 1) * sizeof(*names));
+    if (names == NULL)
+        return TEMPORAL_ENOMEM;
+    list->names = names;
+    if ((names[n] = temporal__strdup(key)) == NULL)
+        return TEMPORAL_ENOMEM;
+    temporal__pb_payload *one[1] = { (temporal__pb_payload *)value };
+    temporal__pb_payloads wrap = TEMPORAL__API__COMMON__V1__PAYLOADS__INIT;
+    wrap.n_payloads = 1;
+    wrap.payloads = one;
+    int rc = temporal__payloads_from_proto(&list->values, &wrap);
+    if (rc != 0) {
+        free(names[n]);
+        names[n] = NULL;
+    }
+    return rc;
+}
+
 int temporal__payloads_from_proto(struct temporal_payloads *dst, const temporal__pb_payloads *src)
 {
     if (src == NULL)

@@ -37,6 +37,30 @@ temporal__pb_payloads *temporal__payloads_view_init(struct temporal__payloads_vi
                                                     const struct temporal_payloads *src, int *rc);
 void temporal__payloads_view_cleanup(struct temporal__payloads_view *view);
 
+/**
+ * An outbound map<string, Payload> over borrowed names and payloads, as both a Memo and a
+ * SearchAttributes message.  A NULL value becomes a binary/null payload (removal in an
+ * upsert).  Valid while the fields are unchanged; release with _cleanup().
+ */
+struct temporal__payload_map_view {
+    Temporal__Api__Common__V1__Memo memo;
+    Temporal__Api__Common__V1__SearchAttributes search_attributes;
+    struct temporal_payloads values; /* shallow copies of the values (borrowed bytes) */
+    struct temporal__payloads_view values_view;
+    Temporal__Api__Common__V1__Memo__FieldsEntry *memo_entries, **memo_ptrs;
+    Temporal__Api__Common__V1__SearchAttributes__IndexedFieldsEntry *sa_entries, **sa_ptrs;
+};
+
+/** Builds |view| over |fields| (|count| of them).  Returns 0, TEMPORAL_EINVAL (a field without
+ * a name) or TEMPORAL_ENOMEM. */
+int temporal__payload_map_view_init(struct temporal__payload_map_view *view,
+                                    const struct temporal_named_payload *fields, size_t count);
+void temporal__payload_map_view_cleanup(struct temporal__payload_map_view *view);
+
+/** Appends a deep copy of field |key| = |value| to |list|.  0 or TEMPORAL_ENOMEM. */
+int temporal__named_payloads_add(struct temporal_named_payloads *list, const char *key,
+                                 const temporal__pb_payload *value);
+
 /** Appends deep copies of the payloads of |src| (may be NULL) to |dst|. */
 int temporal__payloads_from_proto(struct temporal_payloads *dst, const temporal__pb_payloads *src);
 

@@ -37,6 +37,8 @@ enum machine_kind {
     M_SIGNAL_EXTERNAL,
     M_CANCEL_EXTERNAL,
     M_SIDE_EFFECT_MARKER,
+    M_UPSERT_SEARCH_ATTRIBUTES,
+    M_MODIFY_PROPERTIES,
 };
 
 static const char *const machine_names[] = {
@@ -45,6 +47,7 @@ static const char *const machine_names[] = {
     "RequestCancelActivityTask", "CancelTimer", "RecordMarker(patch)",
     "StartChildWorkflowExecution", "SignalExternalWorkflowExecution",
     "RequestCancelExternalWorkflowExecution", "RecordMarker(side effect)",
+    "UpsertWorkflowSearchAttributes", "ModifyWorkflowProperties",
 };
 
 /* Patch markers use sdk-core's format, so tools that know Core's markers read ours too. */
@@ -88,6 +91,11 @@ struct machine {
     Temporal__Api__Command__V1__RecordMarkerCommandAttributes__DetailsEntry marker_entry[2];
     Temporal__Api__Command__V1__RecordMarkerCommandAttributes__DetailsEntry *marker_entries[2];
     struct temporal_payloads marker_extra; /* a marker's second detail (side-effect id) */
+    /* M_UPSERT_SEARCH_ATTRIBUTES, M_MODIFY_PROPERTIES: the fields (names and values owned
+     * here, in |field_names| and |payloads|) and their wire form. */
+    char **field_names;
+    size_t field_count;
+    struct temporal__payload_map_view fields_view;
     struct temporal__payloads_view marker_extra_view;
     union {
         Temporal__Api__Command__V1__RecordMarkerCommandAttributes marker;
@@ -102,6 +110,8 @@ struct machine {
         Temporal__Api__Command__V1__FailWorkflowExecutionCommandAttributes fail;
         Temporal__Api__Command__V1__CancelWorkflowExecutionCommandAttributes cancel;
         Temporal__Api__Command__V1__ContinueAsNewWorkflowExecutionCommandAttributes can;
+        Temporal__Api__Command__V1__UpsertWorkflowSearchAttributesCommandAttributes upsert;
+        Temporal__Api__Command__V1__ModifyWorkflowPropertiesCommandAttributes modify;
     } attrs;
     Temporal__Api__Common__V1__ActivityType activity_type_msg;
     Temporal__Api__Common__V1__WorkflowType workflow_type_msg;
@@ -142,6 +152,13 @@ struct handler {
     void *fn; /* temporal_workflow_signal_fn or temporal_workflow_query_fn */
     void *arg;
     struct handler *next;
+};
+
+/* A memo field or search attribute of the run (name and a one-payload list, owned). */
+struct field {
+    char *name;
+    struct temporal_payloads value;
+    struct field *next;
 };
 
 struct pending_signal {
@@ -187,6 +204,7 @@ struct temporal_workflow_ctx {
     temporal__pb_command **outgoing;
     size_t outgoing_cap;
 
+    struct field *search_attributes, *memo; /* as of now: started with, then upserted */
     struct handler *signal_handlers, *query_handlers;
     struct pending_signal *signals, *signals_tail;
     void **allocations; /* temporal_workflow_alloc(), freed with the run */
@@ -266,6 +284,86 @@ static int copy_payloads(struct temporal_payloads *dst, const struct temporal_pa
     return 0;
 }
 
+static void fields_free(struct field **list)
+{
+    for (struct field *f = *list, *n; f; f = n) {
+        n = f->next;
+        free(f->name);
+        temporal_payloads_cleanup(&f->value);
+        free(f);
+    }
+    *list = NULL;
+}
+
+/* Sets field |name| of |list| to a copy of |value|; NULL removes it.  0 or TEMPORAL_ENOMEM. */
+static int field_set(struct field **list, const char *name, const struct temporal_payload *value)
+{
+    struct field **pp = list;
+    while (*pp != NULL && strcmp((*pp)->name, name) != 0)
+        pp = &(*pp)->next;
+    struct field *f = *pp;
+    if (value == NULL) {
+        if (f != NULL) {
+            *pp = f->next;
+            free(f->name);
+            temporal_payloads_cleanup(&f->value);
+            free(f);
+        }
+        return 0;
+    }
+    if (f == NULL) {
+        if ((f = calloc(1, sizeof(*f))) == NULL || (f->name = temporal__strdup(name)) == NULL) {
+            free(f);
+            return TEMPORAL_ENOMEM;
+        }
+        *pp = f;
+    }
+    temporal_payloads_cleanup(&f->value);
+    return temporal_payloads_add_copy(&f->value, value);
+}
+
+static const struct temporal_payload *field_get(const struct field *list, const char *name)
+{
+    for (const struct field *f = list; f && name; f = f->next)
+        if (strcmp(f->name, name) == 0)
+            return &f->value.items[0];
+    return NULL;
+}
+
+/* Sets field |key| of |list| from an inbound map entry.  0 or TEMPORAL_ENOMEM. */
+static int field_set_proto(struct field **list, const char *key, const temporal__pb_payload *value)
+{
+    if (key == NULL || value == NULL)
+        return 0;
+    temporal__pb_payload *one[1] = { (temporal__pb_payload *)value };
+    temporal__pb_payloads wrap = TEMPORAL__API__COMMON__V1__PAYLOADS__INIT;
+    wrap.n_payloads = 1;
+    wrap.payloads = one;
+    struct temporal_payloads copy = TEMPORAL_PAYLOADS_INIT;
+    int rc = temporal__payloads_from_proto(&copy, &wrap);
+    if (rc == 0)
+        rc = field_set(list, key, &copy.items[0]);
+    temporal_payloads_cleanup(&copy);
+    return rc;
+}
+
+static int fields_from_memo(struct field **list, const Temporal__Api__Common__V1__Memo *memo)
+{
+    int rc = 0;
+    for (size_t i = 0; memo != NULL && rc == 0 && i < memo->n_fields; i++)
+        rc = field_set_proto(list, memo->fields[i]->key, memo->fields[i]->value);
+    return rc;
+}
+
+static int fields_from_search_attributes(struct field **list,
+                                         const Temporal__Api__Common__V1__SearchAttributes *sa)
+{
+    int rc = 0;
+    for (size_t i = 0; sa != NULL && rc == 0 && i < sa->n_indexed_fields; i++)
+        rc = field_set_proto(list, sa->indexed_fields[i]->key, sa->indexed_fields[i]->value);
+    return rc;
+}
+
 static void machine_free(struct machine *m)
 {
     free(m->activity_type);
@@ -284,6 +382,10 @@ static void machine_free(struct machine *m)
     free(m->app_message);
     temporal_payloads_cleanup(&m->app_details);
     free(m->patch_id);
+    for (size_t i = 0; i < m->field_count; i++)
+        free(m->field_names[i]);
+    free(m->field_names);
+    temporal__payload_map_view_cleanup(&m->fields_view);
     temporal_payloads_cleanup(&m->marker_extra);
     temporal__payloads_view_cleanup(&m->marker_extra_view);
     free(m->child_id);
@@ -433,6 +535,8 @@ void temporal__wf_run_free(struct temporal_workflow_ctx *run)
             free(h->name);
             free(h);
         }
+    fields_free(&run->search_attributes);
+    fields_free(&run->memo);
     for (struct pending_signal *s = run->signals, *n; s; s = n) {
         n = s->next;
         free(s->name);
@@ -756,6 +860,10 @@ static int kind_of_event(const temporal__pb_event *e)
     }
     case EV(START_CHILD_WORKFLOW_EXECUTION_INITIATED):
         return M_CHILD;
+    case EV(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES):
+        return M_UPSERT_SEARCH_ATTRIBUTES;
+    case EV(WORKFLOW_PROPERTIES_MODIFIED):
+        return M_MODIFY_PROPERTIES;
     case EV(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED):
         return M_SIGNAL_EXTERNAL;
     case EV(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED):
@@ -1019,6 +1127,11 @@ static int apply_started(struct temporal_workflow_ctx *run, const temporal__pb_e
     if (a == NULL)
         return 0;
     run->info.attempt = a->attempt > 0 ? a->attempt : 1;
+    int frc = fields_from_memo(&run->memo, a->memo);
+    if (frc == 0)
+        frc = fields_from_search_attributes(&run->search_attributes, a->search_attributes);
+    if (frc != 0)
+        return frc;
     if (!temporal__empty(a->continued_execution_run_id)) {
         char *c = temporal__strdup(a->continued_execution_run_id);
         if (c == NULL)
@@ -1553,6 +1666,93 @@ int temporal_workflow_side_effect(struct temporal_workflow_ctx *ctx,
         copy_payloads(out, &m->payloads) != 0)
         return fail_task(ctx, TEMPORAL_ENOMEM, "out of memory recording a side effect");
     return 0;
+}
+
+/* Upserts |fields| into the run's search attributes or memo (|kind| says which) and issues
+ * the command that records them. */
+static int upsert_fields(struct temporal_workflow_ctx *ctx, enum machine_kind kind,
+                         const struct temporal_named_payload *fields, size_t count)
+{
+    struct temporal_workflow_branch *b = ctx->current;
+    if (b == NULL || (fields == NULL && count > 0))
+        return TEMPORAL_EINVAL;
+    for (size_t i = 0; i < count; i++)
+        if (temporal__empty(fields[i].name))
+            return temporal__fail(&b->last_error, TEMPORAL_EINVAL, -1,
+                                  "field %zu of the upsert has no name", i);
+    if (count == 0)
+        return 0;
+    struct machine *m = machine_add(ctx, kind);
+    if (m == NULL || (m->field_names = calloc(count, sizeof(char *))) == NULL)
+        return fail_task(ctx, TEMPORAL_ENOMEM, "out of memory upserting fields");
+    struct temporal_named_payload *owned = calloc(count, sizeof(*owned));
+    int rc = owned ? 0 : TEMPORAL_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        if ((m->field_names[i] = temporal__strdup(fields[i].name)) == NULL)
+            rc = TEMPORAL_ENOMEM;
+        else
+            m->field_count++;
+        if (rc == 0)
+            rc = fields[i].value ? temporal_payloads_add_copy(&m->payloads, fields[i].value)
+                                 : temporal_payloads_add_null(&m->payloads);
+    }
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        owned[i].name = m->field_names[i];
+        owned[i].value = fields[i].value ? &m->payloads.items[i] : NULL;
+        rc = field_set(kind == M_UPSERT_SEARCH_ATTRIBUTES ? &ctx->search_attributes : &ctx->memo,
+                       owned[i].name, owned[i].value);
+    }
+    if (rc == 0)
+        rc = temporal__payload_map_view_init(&m->fields_view, owned, count);
+    free(owned);
+    if (rc != 0)
+        return fail_task(ctx, rc, "out of memory upserting fields");
+    if (kind == M_UPSERT_SEARCH_ATTRIBUTES) {
+        Temporal__Api__Command__V1__UpsertWorkflowSearchAttributesCommandAttributes a =
+            TEMPORAL__API__COMMAND__V1__UPSERT_WORKFLOW_SEARCH_ATTRIBUTES_COMMAND_ATTRIBUTES__INIT;
+        a.search_attributes = &m->fields_view.search_attributes;
+        m->attrs.upsert = a;
+        m->command.command_type = CMD(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
+        m->command.attributes_case =
+            TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES_COMMAND_ATTRIBUTES;
+        m->command.upsert_workflow_search_attributes_command_attributes = &m->attrs.upsert;
+    } else {
+        Temporal__Api__Command__V1__ModifyWorkflowPropertiesCommandAttributes a =
+            TEMPORAL__API__COMMAND__V1__MODIFY_WORKFLOW_PROPERTIES_COMMAND_ATTRIBUTES__INIT;
+        a.upserted_memo = &m->fields_view.memo;
+        m->attrs.modify = a;
+        m->command.command_type = CMD(MODIFY_WORKFLOW_PROPERTIES);
+        m->command.attributes_case =
+            TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_MODIFY_WORKFLOW_PROPERTIES_COMMAND_ATTRIBUTES;
+        m->command.modify_workflow_properties_command_attributes = &m->attrs.modify;
+    }
+    m->resolved = true;
+    return 0;
+}
+
+int temporal_workflow_upsert_search_attributes(struct temporal_workflow_ctx *ctx,
+                                               const struct temporal_named_payload *attributes,
+                                               size_t count)
+{
+    return upsert_fields(ctx, M_UPSERT_SEARCH_ATTRIBUTES, attributes, count);
+}
+
+int temporal_workflow_upsert_memo(struct temporal_workflow_ctx *ctx,
+                                  const struct temporal_named_payload *fields, size_t count)
+{
+    return upsert_fields(ctx, M_MODIFY_PROPERTIES, fields, count);
+}
+
+const struct temporal_payload *temporal_workflow_search_attribute(const struct temporal_workflow_ctx *ctx,
+                                                                  const char *name)
+{
+    return field_get(ctx->search_attributes, name);
+}
+
+const struct temporal_payload *temporal_workflow_memo(const struct temporal_workflow_ctx *ctx,
+                                                      const char *name)
+{
+    return field_get(ctx->memo, name);
 }
 
 static bool machine_resolved(void *arg) { return ((struct machine *)arg)->resolved; }

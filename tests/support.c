@@ -137,3 +137,38 @@ void ts_worker_stop(struct ts_worker *tw)
     temporal_worker_free(tw->worker);
     temporal_client_free(tw->client);
 }
+
+void ts_feature_worker(struct ts_worker *tw, const char *prefix, int32_t max_cached,
+                       ts_register_fn reg)
+{
+    memset(tw, 0, sizeof(*tw));
+    ts_unique(tw->task_queue, sizeof(tw->task_queue), prefix);
+    tw->client = ts_connect();
+    struct temporal_worker_options o = TEMPORAL_WORKER_OPTIONS_INIT;
+    o.task_queue = tw->task_queue;
+    o.max_cached_workflows = max_cached;
+    struct temporal_error err;
+    TS_OK(temporal_worker_new(&tw->worker, tw->client, &o, &err), err);
+    reg(tw->worker);
+    ts_worker_run(tw);
+}
+
+void ts_feature_start(struct ts_worker *tw, const char *type, const struct temporal_payloads *args,
+                      char *id, size_t cap)
+{
+    static int n;
+    snprintf(id, cap, "%s-%d", tw->task_queue, __atomic_add_fetch(&n, 1, __ATOMIC_SEQ_CST));
+    struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
+    so.workflow_id = id;
+    so.workflow_type = type;
+    so.task_queue = tw->task_queue;
+    so.execution_timeout_ms = 60000;
+    struct temporal_error err;
+    TS_OK(temporal_client_start_workflow(tw->client, &so, args, NULL, &err), err);
+}
+
+int ts_feature_result(struct ts_worker *tw, const char *id, struct temporal_payloads *result,
+                      struct temporal_error *err)
+{
+    return temporal_client_get_workflow_result(tw->client, id, NULL, 60000, result, err);
+}

@@ -51,6 +51,28 @@ void ts_worker_run(struct ts_worker *tw);
 /** Stops the worker, waits for its thread, checks it ended cleanly, frees worker and client. */
 void ts_worker_stop(struct ts_worker *tw);
 
+/** Registers a scenario's workflows and activities on |w| (assert on failure). */
+typedef void (*ts_register_fn)(struct temporal_worker *w);
+
+/**
+ * A features scenario's worker: connects, creates a worker on a new task queue
+ * "<prefix>-..." (in tw->task_queue) with |max_cached| cached runs (-1 = default), lets
+ * |reg| register the scenario's code, and runs it on its own thread.
+ */
+void ts_feature_worker(struct ts_worker *tw, const char *prefix, int32_t max_cached,
+                       ts_register_fn reg);
+
+/**
+ * Starts workflow |type| with |args| (may be NULL) on tw's task queue with the scenarios'
+ * one-minute execution timeout; its id ("<task queue>-<n>") goes into |id|.
+ */
+void ts_feature_start(struct ts_worker *tw, const char *type, const struct temporal_payloads *args,
+                      char *id, size_t cap);
+
+/** Waits (at most 60 s) for workflow |id|'s result; returns its code and fills |result|. */
+int ts_feature_result(struct ts_worker *tw, const char *id, struct temporal_payloads *result,
+                      struct temporal_error *err);
+
 /** Asserts |rc| == 0, printing |err| when not. */
 #define TS_OK(rc, err)                                                                        \
     do {                                                                                      \

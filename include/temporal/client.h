@@ -167,6 +167,13 @@ struct temporal_start_workflow_options {
     enum temporal_id_conflict_policy id_conflict_policy;
     /** Optional.  Idempotency key for the start request.  Default: a random UUID. */
     const char *request_id;
+    /** Optional memo fields (borrowed for the call). */
+    const struct temporal_named_payload *memo;
+    size_t memo_count;
+    /** Optional search attributes (borrowed; registered in the namespace; see
+     * struct temporal_named_payload for the value encoding). */
+    const struct temporal_named_payload *search_attributes;
+    size_t search_attributes_count;
 };
 
 #define TEMPORAL_START_WORKFLOW_OPTIONS_INIT { .self_size = sizeof(struct temporal_start_workflow_options) }
@@ -251,6 +258,9 @@ struct temporal_workflow_description {
     int64_t start_time_ms;
     int64_t close_time_ms;
     int64_t history_length;
+    /** The run's memo and search attributes (look up with temporal_named_payloads_get()). */
+    struct temporal_named_payloads memo;
+    struct temporal_named_payloads search_attributes;
 };
 
 /**

@@ -51,6 +51,34 @@ struct temporal_payloads {
 #define TEMPORAL_ENCODING_BINARY "binary/plain"
 #define TEMPORAL_ENCODING_JSON "json/plain"
 
+/**
+ * A list of named values owned by the structure that holds it (a description's memo or
+ * search attributes): |names|[i] names |values|.items[i].
+ */
+struct temporal_named_payloads {
+    char **names;
+    struct temporal_payloads values;
+};
+
+/** The value named |name| in |list|, or NULL.  Borrowed from |list|.  Since: 0.1 */
+TEMPORAL_API const struct temporal_payload *
+temporal_named_payloads_get(const struct temporal_named_payloads *list, const char *name);
+
+/** Frees the names and values of |list| and zeroes it.  NULL is a no-op.  Since: 0.1 */
+TEMPORAL_API void temporal_named_payloads_cleanup(struct temporal_named_payloads *list);
+
+/**
+ * A named value: one memo field or one search attribute.  Both members are borrowed.
+ * Search attribute values are JSON payloads of the attribute's registered type (a string
+ * for Keyword and Text, a number for Int and Double, true/false for Bool, an RFC 3339
+ * string for Datetime, a JSON array of strings for KeywordList).
+ */
+struct temporal_named_payload {
+    const char *name;
+    /** The value; in an upsert, NULL removes the field. */
+    const struct temporal_payload *value;
+};
+
 /** Makes |p| an empty list.  Since: 0.1 */
 TEMPORAL_API void temporal_payloads_init(struct temporal_payloads *p);
 

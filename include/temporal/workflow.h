@@ -346,6 +346,41 @@ TEMPORAL_API int temporal_workflow_side_effect(struct temporal_workflow_ctx *ctx
  */
 TEMPORAL_API void *temporal_workflow_alloc(struct temporal_workflow_ctx *ctx, size_t size);
 
+/**
+ * Sets (or, with a NULL value, removes) search attributes of the run: the indexed fields
+ * that list and count queries filter on (`temporal workflow list -q 'CustomKeywordField =
+ * "x"'`).  Each attribute must be registered in the namespace, and each value a JSON payload
+ * of the attribute's type (see struct temporal_named_payload).  |attributes| are copied.
+ * The new values are visible at once through temporal_workflow_search_attribute().
+ * Returns 0 or TEMPORAL_EINVAL; a value the server rejects fails the workflow task.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_upsert_search_attributes(struct temporal_workflow_ctx *ctx,
+                                                            const struct temporal_named_payload *attributes,
+                                                            size_t count);
+
+/**
+ * Sets (or, with a NULL value, removes) fields of the run's memo: unindexed values shown by
+ * describe.  |fields| are copied.  Returns 0 or TEMPORAL_EINVAL.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_upsert_memo(struct temporal_workflow_ctx *ctx,
+                                               const struct temporal_named_payload *fields,
+                                               size_t count);
+
+/**
+ * The current value of search attribute |name| (as the run started with it, or upserted
+ * since), or NULL if it is not set.  Borrowed: valid until the next upsert.
+ * Since: 0.1
+ */
+TEMPORAL_API const struct temporal_payload *
+temporal_workflow_search_attribute(const struct temporal_workflow_ctx *ctx, const char *name);
+
+/** The current value of memo field |name|, or NULL; as temporal_workflow_search_attribute().
+ * Since: 0.1 */
+TEMPORAL_API const struct temporal_payload *temporal_workflow_memo(const struct temporal_workflow_ctx *ctx,
+                                                                   const char *name);
+
 /** Workflow time: the time of the current workflow task, Unix epoch ms.  Since: 0.1 */
 TEMPORAL_API int64_t temporal_workflow_now_ms(const struct temporal_workflow_ctx *ctx);
 

@@ -282,6 +282,8 @@ do_start() {
     # enableCancelWorkerPollsOnShutdown: the server answers a worker's in-flight polls when
     # it calls ShutdownWorker (namespace capability worker_poll_complete_on_shutdown), the
     # modern shutdown path that loses no task; our workers then let polls drain.
+    # The update, eager-start and search-attribute settings and the Custom*Field attributes
+    # are those the temporalio/features scenarios expect of a server.
     # workflowIdReuseMinimalInterval (default 1 s) throttles continue-as-new
     # and quick re-use of a workflow id; 0 keeps such tests fast.
     local dev_pid attempt ready=""
@@ -291,7 +293,16 @@ do_start() {
             server start-dev --headless --ip 127.0.0.1 --port "$GRPC_PORT" \
             --http-port "$HTTP_PORT" --metrics-port "$METRICS_PORT" --log-level warn \
             --dynamic-config-value 'history.workflowIdReuseMinimalInterval="0s"' \
-            --dynamic-config-value 'frontend.enableCancelWorkerPollsOnShutdown=true'
+            --dynamic-config-value 'frontend.enableCancelWorkerPollsOnShutdown=true' \
+            --dynamic-config-value 'system.forceSearchAttributesCacheRefreshOnRead=true' \
+            --dynamic-config-value 'frontend.enableUpdateWorkflowExecution=true' \
+            --dynamic-config-value 'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true' \
+            --dynamic-config-value 'system.enableEagerWorkflowStart=true' \
+            --search-attribute CustomKeywordField=Keyword --search-attribute CustomIntField=Int \
+            --search-attribute CustomTextField=Text --search-attribute CustomBoolField=Bool \
+            --search-attribute CustomDoubleField=Double \
+            --search-attribute CustomDatetimeField=Datetime \
+            --search-attribute CustomKeywordListField=KeywordList
         echo "$SPAWNED_PID" >"$STATE_DIR/devserver.pid"
         dev_pid=$SPAWNED_PID
         deadline=$((SECONDS + 60))
