@@ -801,3 +801,168 @@ const struct temporal_server_info *temporal__client_info(const struct temporal_c
 {
     return &c->info;
 }
+
+/* Updates ----------------------------------------------------------------------------------- */
+
+#define UPDATE_STAGE(name)                                                                    \
+    TEMPORAL__API__ENUMS__V1__UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE__UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_##name
+
+/* The outcome of a completed update: its result, or its failure as TEMPORAL_EUPDATE_FAILED. */
+static int update_outcome(const Temporal__Api__Update__V1__Outcome *o, const char *workflow_id,
+                          const char *update_id, struct temporal_payloads *result,
+                          struct temporal_error *err)
+{
+    if (o->value_case == TEMPORAL__API__UPDATE__V1__OUTCOME__VALUE_FAILURE) {
+        char text[TEMPORAL_ERROR_MESSAGE_SIZE];
+        temporal__failure_describe(o->failure, text, sizeof(text));
+        int rc = temporal__fail(err, TEMPORAL_EUPDATE_FAILED, -1,
+                                "update '%s' of workflow '%s' failed: %s", update_id, workflow_id,
+                                text);
+        if (o->failure && o->failure->failure_info_case ==
+                              TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO)
+            temporal__error_set_detail(err, o->failure->application_failure_info->type);
+        return rc;
+    }
+    int rc = temporal__payloads_from_proto(result, o->success);
+    return rc ? temporal__fail(err, rc, -1, "out of memory") : 0;
+}
+
+/* Milliseconds left until |end| (INT64_MAX = no end), or -1 once it has passed. */
+static int64_t left_until(int64_t end)
+{
+    if (end == INT64_MAX)
+        return 0; /* a long poll without a deadline */
+    int64_t left = end - temporal__now_monotonic_ms();
+    return left > 0 ? left : -1;
+}
+
+int temporal_client_get_update_result(struct temporal_client *c, const char *workflow_id,
+                                      const char *run_id, const char *update_id,
+                                      int64_t timeout_ms, struct temporal_payloads *result,
+                                      struct temporal_error *err)
+{
+    int rc;
+    if (c == NULL || result == NULL)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1, "get_update_result needs a client and a result list");
+    if ((rc = require(workflow_id, "workflow id", err)) != 0 ||
+        (rc = require(update_id, "update id", err)) != 0)
+        return rc;
+    temporal__pb_execution exec = execution_of(workflow_id, run_id);
+    Temporal__Api__Update__V1__UpdateRef ref = TEMPORAL__API__UPDATE__V1__UPDATE_REF__INIT;
+    ref.workflow_execution = &exec;
+    ref.update_id = (char *)update_id;
+    Temporal__Api__Update__V1__WaitPolicy wait = TEMPORAL__API__UPDATE__V1__WAIT_POLICY__INIT;
+    wait.lifecycle_stage = UPDATE_STAGE(COMPLETED);
+    Temporal__Api__Workflowservice__V1__PollWorkflowExecutionUpdateRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__POLL_WORKFLOW_EXECUTION_UPDATE_REQUEST__INIT;
+    req.namespace_ = c->namespace_name;
+    req.update_ref = &ref;
+    req.identity = c->identity;
+    req.wait_policy = &wait;
+    int64_t end = timeout_ms > 0 ? temporal__now_monotonic_ms() + timeout_ms : INT64_MAX;
+    for (;;) {
+        int64_t left = left_until(end);
+        if (left < 0)
+            return temporal__fail(err, TEMPORAL_ETIMEDOUT, -1,
+                                  "update '%s' of workflow '%s' did not complete within %lld ms",
+                                  update_id, workflow_id, (long long)timeout_ms);
+        struct temporal__rpc_call_options co = { .timeout_ms = left, .long_poll = true };
+        Temporal__Api__Workflowservice__V1__PollWorkflowExecutionUpdateResponse *resp = NULL;
+        rc = temporal__rpc_call(c->conn, WS("PollWorkflowExecutionUpdate"), &req.base,
+                                &temporal__api__workflowservice__v1__poll_workflow_execution_update_response__descriptor,
+                                (ProtobufCMessage **)&resp, &co, err);
+        if (rc != 0)
+            return rc;
+        if (resp->outcome != NULL) {
+            rc = update_outcome(resp->outcome, workflow_id, update_id, result, err);
+            protobuf_c_message_free_unpacked(&resp->base, NULL);
+            return rc;
+        }
+        protobuf_c_message_free_unpacked(&resp->base, NULL); /* the server's poll expired */
+    }
+}
+
+int temporal_client_update_workflow(struct temporal_client *c, const char *workflow_id,
+                                    const char *update_name, const struct temporal_payloads *args,
+                                    const struct temporal_update_options *user_opts,
+                                    struct temporal_payloads *result, struct temporal_error *err)
+{
+    struct temporal_update_options o = TEMPORAL_UPDATE_OPTIONS_INIT;
+    if (c == NULL || result == NULL ||
+        (user_opts != NULL && !temporal__copy_options(&o, sizeof(o), user_opts)))
+        return temporal__fail(err, TEMPORAL_EINVAL, -1,
+                              "update needs a client, a result list and options initialized with "
+                              "TEMPORAL_UPDATE_OPTIONS_INIT");
+    int rc;
+    if ((rc = require(workflow_id, "workflow id", err)) != 0 ||
+        (rc = require(update_name, "update name", err)) != 0)
+        return rc;
+    char update_id[37];
+    if (temporal__empty(o.update_id))
+        temporal__uuid4(update_id);
+    const char *id = temporal__empty(o.update_id) ? update_id : o.update_id;
+    int rc_view = 0;
+    struct temporal__payloads_view input_view;
+    temporal__payloads_view_init(&input_view, args, &rc_view);
+    if (rc_view != 0)
+        return temporal__fail(err, rc_view, -1, "out of memory");
+
+    temporal__pb_execution exec = execution_of(workflow_id, o.run_id);
+    Temporal__Api__Update__V1__Meta meta = TEMPORAL__API__UPDATE__V1__META__INIT;
+    meta.update_id = (char *)id;
+    meta.identity = c->identity;
+    Temporal__Api__Update__V1__Input input = TEMPORAL__API__UPDATE__V1__INPUT__INIT;
+    input.name = (char *)update_name;
+    input.args = input_view.msg.n_payloads ? &input_view.msg : NULL;
+    Temporal__Api__Update__V1__Request request = TEMPORAL__API__UPDATE__V1__REQUEST__INIT;
+    request.meta = &meta;
+    request.input = &input;
+    Temporal__Api__Update__V1__WaitPolicy wait = TEMPORAL__API__UPDATE__V1__WAIT_POLICY__INIT;
+    wait.lifecycle_stage = o.wait_for == TEMPORAL_UPDATE_WAIT_ACCEPTED ? UPDATE_STAGE(ACCEPTED)
+                                                                       : UPDATE_STAGE(COMPLETED);
+    Temporal__Api__Workflowservice__V1__UpdateWorkflowExecutionRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__UPDATE_WORKFLOW_EXECUTION_REQUEST__INIT;
+    req.namespace_ = c->namespace_name;
+    req.workflow_execution = &exec;
+    req.first_execution_run_id = (char *)(o.first_execution_run_id ? o.first_execution_run_id : "");
+    req.wait_policy = &wait;
+    req.request = &request;
+
+    /* The server answers when the stage is reached, or empty when its own long poll
+     * expires: then ask again (same update id: the same update). */
+    int64_t end = o.timeout_ms > 0 ? temporal__now_monotonic_ms() + o.timeout_ms : INT64_MAX;
+    for (;;) {
+        int64_t left = left_until(end);
+        if (left < 0) {
+            rc = temporal__fail(err, TEMPORAL_ETIMEDOUT, -1,
+                                "update '%s' of workflow '%s' was not %s within %lld ms", id,
+                                workflow_id,
+                                o.wait_for == TEMPORAL_UPDATE_WAIT_ACCEPTED ? "accepted" : "completed",
+                                (long long)o.timeout_ms);
+            break;
+        }
+        struct temporal__rpc_call_options co = { .timeout_ms = left, .long_poll = true };
+        Temporal__Api__Workflowservice__V1__UpdateWorkflowExecutionResponse *resp = NULL;
+        rc = temporal__rpc_call(c->conn, WS("UpdateWorkflowExecution"), &req.base,
+                                &temporal__api__workflowservice__v1__update_workflow_execution_response__descriptor,
+                                (ProtobufCMessage **)&resp, &co, err);
+        if (rc != 0)
+            break;
+        int stage = (int)resp->stage;
+        if (resp->outcome != NULL) {
+            rc = update_outcome(resp->outcome, workflow_id, id, result, err);
+            protobuf_c_message_free_unpacked(&resp->base, NULL);
+            break;
+        }
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+        if (stage >= UPDATE_STAGE(ACCEPTED)) {
+            rc = o.wait_for == TEMPORAL_UPDATE_WAIT_ACCEPTED
+                     ? 0
+                     : temporal_client_get_update_result(c, workflow_id, o.run_id, id,
+                                                         o.timeout_ms > 0 ? left : 0, result, err);
+            break;
+        }
+    }
+    temporal__payloads_view_cleanup(&input_view);
+    return rc;
+}

@@ -71,6 +71,23 @@ int64_t temporal__wf_run_last_event_id(const struct temporal_workflow_ctx *run);
 size_t temporal__wf_run_take_commands(struct temporal_workflow_ctx *run,
                                       temporal__pb_command ***out);
 
+/**
+ * Hands the run a protocol message of the task at hand (before temporal__wf_run_apply()):
+ * an update request, delivered when the task's activation runs.  Messages of other
+ * protocols are ignored.  Returns 0, TEMPORAL_EPROTOCOL or TEMPORAL_ENOMEM.
+ */
+int temporal__wf_run_add_message(struct temporal_workflow_ctx *run,
+                                 const Temporal__Api__Protocol__V1__Message *msg,
+                                 struct temporal_error *err);
+
+/**
+ * The protocol messages (update acceptances, rejections, responses) the current task
+ * produced, in order, to send with its completion.  |*out| is owned by the run and valid
+ * until the next temporal__wf_run_apply().
+ */
+size_t temporal__wf_run_take_messages(struct temporal_workflow_ctx *run,
+                                      Temporal__Api__Protocol__V1__Message ***out);
+
 /** True once the run issued its final command (complete, fail, cancel, continue-as-new). */
 bool temporal__wf_run_finished(const struct temporal_workflow_ctx *run);
 

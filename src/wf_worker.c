@@ -354,12 +354,18 @@ static bool worker_stopping(struct temporal_worker *w)
 }
 
 /* Sends the completion of |task| for |run|.  Returns 0 or the RPC's error. */
+/* Completes |task| with the run's commands, messages and query answers.  |*sticky_out|
+ * says whether the run's next task comes to our sticky queue; |*discarded_out| whether the
+ * server discarded the task (a speculative task that only rejected updates: the run's
+ * state is then ahead of history and it must be rebuilt). */
 static int respond_completed(struct temporal_worker *w, const wf_task *task,
                              struct temporal_workflow_ctx *run, struct query_answers *answers,
-                             bool *sticky_out, struct temporal_error *err)
+                             bool *sticky_out, bool *discarded_out, struct temporal_error *err)
 {
     temporal__pb_command **commands = NULL;
     size_t n = temporal__wf_run_take_commands(run, &commands);
+    Temporal__Api__Protocol__V1__Message **messages = NULL;
+    size_t n_messages = temporal__wf_run_take_messages(run, &messages);
 
     Temporal__Api__Taskqueue__V1__TaskQueue sticky_tq = TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE__INIT;
     sticky_tq.name = w->sticky_queue;
@@ -385,6 +391,8 @@ static int respond_completed(struct temporal_worker *w, const wf_task *task,
     req.task_token = task->task_token;
     req.n_commands = n;
     req.commands = commands;
+    req.n_messages = n_messages;
+    req.messages = messages;
     req.identity = w->identity;
     req.namespace_ = w->namespace_name;
     /* Leaving sticky attributes out turns stickiness off: no cache, the run ended, or this
@@ -416,9 +424,13 @@ static int respond_completed(struct temporal_worker *w, const wf_task *task,
     }
     req.worker_instance_key = w->instance_key;
     struct temporal__rpc_call_options co = { .timeout_ms = COMPLETION_TIMEOUT_MS };
-    int rc = temporal__rpc_call_discard(w->conn, WS("RespondWorkflowTaskCompleted"), &req.base,
+    Temporal__Api__Workflowservice__V1__RespondWorkflowTaskCompletedResponse *resp = NULL;
+    int rc = temporal__rpc_call(w->conn, WS("RespondWorkflowTaskCompleted"), &req.base,
                                 &temporal__api__workflowservice__v1__respond_workflow_task_completed_response__descriptor,
-                                &co, err);
+                                (ProtobufCMessage **)&resp, &co, err);
+    *discarded_out = rc == 0 && resp->reset_history_event_id != 0;
+    if (rc == 0)
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
     if (sticky_attached) {
         pthread_mutex_lock(&w->mu);
         w->sticky_completions--;
@@ -545,6 +557,8 @@ static void handle_task(struct temporal_worker *w, wf_task *task)
         return;
     }
 
+    for (size_t i = 0; rc == 0 && i < task->n_messages; i++)
+        rc = temporal__wf_run_add_message(run, task->messages[i], &err);
     if (rc == 0)
         rc = temporal__wf_run_apply(run, h.events, h.count, task->started_event_id, &err);
     if (rc == 0 && temporal__wf_run_last_event_id(run) != task->started_event_id)
@@ -563,9 +577,10 @@ static void handle_task(struct temporal_worker *w, wf_task *task)
         return;
     }
     struct query_answers answers;
+    bool discarded = false;
     rc = answer_queries(run, task, &answers);
     if (rc == 0)
-        rc = respond_completed(w, task, run, &answers, &entry->sticky, &err);
+        rc = respond_completed(w, task, run, &answers, &entry->sticky, &discarded, &err);
     answers_free(&answers);
     if (rc != 0)
         temporal__worker_log(w, TEMPORAL_LOG_WARN,
@@ -573,7 +588,8 @@ static void handle_task(struct temporal_worker *w, wf_task *task)
                              "the next task replays it): %s",
                              exec->workflow_id, err.message);
     /* Keep the run only if its next task will come to our sticky queue. */
-    cache_release(w, entry, rc == 0 && !temporal__wf_run_finished(run) && !worker_stopping(w));
+    cache_release(w, entry,
+                  rc == 0 && !discarded && !temporal__wf_run_finished(run) && !worker_stopping(w));
 }
 
 /* Pollers ---------------------------------------------------------------------------------------- */

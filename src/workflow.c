@@ -39,6 +39,8 @@ enum machine_kind {
     M_SIDE_EFFECT_MARKER,
     M_UPSERT_SEARCH_ATTRIBUTES,
     M_MODIFY_PROPERTIES,
+    M_UPDATE_ACCEPTED,
+    M_UPDATE_COMPLETED,
 };
 
 static const char *const machine_names[] = {
@@ -48,7 +50,12 @@ static const char *const machine_names[] = {
     "StartChildWorkflowExecution", "SignalExternalWorkflowExecution",
     "RequestCancelExternalWorkflowExecution", "RecordMarker(side effect)",
     "UpsertWorkflowSearchAttributes", "ModifyWorkflowProperties",
+    "ProtocolMessage(update accepted)", "ProtocolMessage(update completed)",
 };
+
+/* Type URLs of the update protocol's messages (google.protobuf.Any). */
+#define ANY_PREFIX "type.googleapis.com/"
+#define UPDATE_REQUEST_TYPE "temporal.api.update.v1.Request"
 
 /* Patch markers use sdk-core's format, so tools that know Core's markers read ours too. */
 #define PATCH_MARKER_NAME "core_patch"
@@ -96,6 +103,8 @@ struct machine {
     char **field_names;
     size_t field_count;
     struct temporal__payload_map_view fields_view;
+    char *update_id;  /* M_UPDATE_*: the update; its protocol message's id is message_id */
+    char *message_id;
     struct temporal__payloads_view marker_extra_view;
     union {
         Temporal__Api__Command__V1__RecordMarkerCommandAttributes marker;
@@ -112,6 +121,7 @@ struct machine {
         Temporal__Api__Command__V1__ContinueAsNewWorkflowExecutionCommandAttributes can;
         Temporal__Api__Command__V1__UpsertWorkflowSearchAttributesCommandAttributes upsert;
         Temporal__Api__Command__V1__ModifyWorkflowPropertiesCommandAttributes modify;
+        Temporal__Api__Command__V1__ProtocolMessageCommandAttributes protocol_message;
     } attrs;
     Temporal__Api__Common__V1__ActivityType activity_type_msg;
     Temporal__Api__Common__V1__WorkflowType workflow_type_msg;
@@ -137,8 +147,9 @@ struct machine {
 struct temporal_workflow_branch {
     struct temporal_workflow_ctx *run;
     struct temporal__coro *coro;
-    temporal_workflow_branch_fn fn; /* NULL for the main branch */
+    temporal_workflow_branch_fn fn; /* NULL for the main branch and update handlers */
     void *arg;
+    struct update *update; /* the update this branch handles, or NULL */
     bool done;
     int rc;
     struct temporal_error last_error;
@@ -149,9 +160,41 @@ struct temporal_workflow_branch {
 
 struct handler {
     char *name;
-    void *fn; /* temporal_workflow_signal_fn or temporal_workflow_query_fn */
+    void *fn; /* temporal_workflow_signal_fn, _query_fn or _update_fn */
+    temporal_workflow_update_validator_fn validator;
     void *arg;
     struct handler *next;
+};
+
+/* How temporal_workflow_fail() said the workflow, an update handler or a validator fails. */
+struct failure_note {
+    bool set;
+    char *type, *message;
+    bool non_retryable;
+    struct temporal_payloads details;
+};
+
+/* One workflow update: requested (a protocol message, or an UpdateAccepted event when
+ * replaying), then accepted and handled on its own branch, or rejected. */
+struct update {
+    char *update_id, *message_id, *name;
+    int64_t sequencing_event_id;
+    struct temporal_payloads args;
+    Temporal__Api__Update__V1__Request *request; /* as received (NULL when replayed) */
+    bool replayed;  /* from history: already accepted, the validator is not run again */
+    bool accepted;
+    struct temporal_payloads result;
+    struct failure_note failure;
+    struct update *next;
+};
+
+/* A protocol message to send with the task's completion (owns its parts). */
+struct out_message {
+    Temporal__Api__Protocol__V1__Message msg;
+    Google__Protobuf__Any body;
+    char *id, *instance, *type_url;
+    uint8_t *packed;
+    struct out_message *next;
 };
 
 /* A memo field or search attribute of the run (name and a one-payload list, owned). */
@@ -190,11 +233,14 @@ struct temporal_workflow_ctx {
 
     struct temporal_payloads input;
     struct temporal_payloads output;
-    bool failure_set;
-    char *failure_type, *failure_message;
-    bool failure_non_retryable;
-    struct temporal_payloads failure_details;
+    struct failure_note failure;
     struct temporal_payloads continue_input;
+    struct update *updates; /* requested or running, in arrival order */
+    struct out_message *messages, *messages_tail; /* to send with this task's completion */
+    Temporal__Api__Protocol__V1__Message **message_ptrs;
+    size_t message_ptrs_cap;
+    bool in_validator;
+    struct failure_note validator_failure;
 
     struct temporal_workflow_branch *branches, *branches_tail;
     struct temporal_workflow_branch *current; /* the branch running now, or NULL */
@@ -205,7 +251,7 @@ struct temporal_workflow_ctx {
     size_t outgoing_cap;
 
     struct field *search_attributes, *memo; /* as of now: started with, then upserted */
-    struct handler *signal_handlers, *query_handlers;
+    struct handler *signal_handlers, *query_handlers, *update_handlers;
     struct pending_signal *signals, *signals_tail;
     void **allocations; /* temporal_workflow_alloc(), freed with the run */
     size_t allocation_count, allocation_cap;
@@ -235,6 +281,8 @@ struct patch_memo {
 };
 
 static void forget_upcoming(struct temporal_workflow_ctx *run);
+static int fail_task(struct temporal_workflow_ctx *run, int code, const char *fmt, ...)
+    TEMPORAL__PRINTF(3, 4);
 
 /* Helpers --------------------------------------------------------------------------------------- */
 
@@ -282,6 +330,51 @@ static int copy_payloads(struct temporal_payloads *dst, const struct temporal_pa
             return rc;
     }
     return 0;
+}
+
+static void note_cleanup(struct failure_note *n)
+{
+    free(n->type);
+    free(n->message);
+    temporal_payloads_cleanup(&n->details);
+    memset(n, 0, sizeof(*n));
+}
+
+static void note_set(struct failure_note *n, const char *type, const char *message,
+                     bool non_retryable, const struct temporal_payloads *details)
+{
+    note_cleanup(n);
+    n->type = temporal__strdup(temporal__empty(type) ? DEFAULT_FAILURE_TYPE : type);
+    n->message = temporal__strdup(message ? message : "");
+    n->non_retryable = non_retryable;
+    copy_payloads(&n->details, details);
+    n->set = true;
+}
+
+static void update_free(struct update *u)
+{
+    free(u->update_id);
+    free(u->message_id);
+    free(u->name);
+    temporal_payloads_cleanup(&u->args);
+    temporal_payloads_cleanup(&u->result);
+    if (u->request != NULL)
+        protobuf_c_message_free_unpacked(&u->request->base, NULL);
+    note_cleanup(&u->failure);
+    free(u);
+}
+
+static void forget_messages(struct temporal_workflow_ctx *run)
+{
+    for (struct out_message *o = run->messages, *n; o; o = n) {
+        n = o->next;
+        free(o->id);
+        free(o->instance);
+        free(o->type_url);
+        free(o->packed);
+        free(o);
+    }
+    run->messages = run->messages_tail = NULL;
 }
 
 static void fields_free(struct field **list)
@@ -382,6 +475,8 @@ static void machine_free(struct machine *m)
     free(m->app_message);
     temporal_payloads_cleanup(&m->app_details);
     free(m->patch_id);
+    free(m->update_id);
+    free(m->message_id);
     for (size_t i = 0; i < m->field_count; i++)
         free(m->field_names[i]);
     free(m->field_names);
@@ -528,8 +623,8 @@ void temporal__wf_run_free(struct temporal_workflow_ctx *run)
         n = m->next;
         machine_free(m);
     }
-    struct handler *lists[] = { run->signal_handlers, run->query_handlers };
-    for (int i = 0; i < 2; i++)
+    struct handler *lists[] = { run->signal_handlers, run->query_handlers, run->update_handlers };
+    for (int i = 0; i < 3; i++)
         for (struct handler *h = lists[i], *n; h; h = n) {
             n = h->next;
             free(h->name);
@@ -555,10 +650,15 @@ void temporal__wf_run_free(struct temporal_workflow_ctx *run)
     free(run->allocations);
     temporal_payloads_cleanup(&run->input);
     temporal_payloads_cleanup(&run->output);
-    temporal_payloads_cleanup(&run->failure_details);
+    note_cleanup(&run->failure);
+    note_cleanup(&run->validator_failure);
+    for (struct update *u = run->updates, *n; u; u = n) {
+        n = u->next;
+        update_free(u);
+    }
+    forget_messages(run);
+    free(run->message_ptrs);
     temporal_payloads_cleanup(&run->continue_input);
-    free(run->failure_type);
-    free(run->failure_message);
     free(run->outgoing);
     free(run->namespace_name);
     free(run->task_queue);
@@ -663,9 +763,9 @@ static int finish_workflow(struct temporal_workflow_ctx *run, int rc)
         if ((m = machine_add(run, M_FAIL)) == NULL)
             return TEMPORAL_ENOMEM;
         int frc;
-        if (run->failure_set) {
-            frc = machine_set_failure(m, run->failure_type, run->failure_message,
-                                      run->failure_non_retryable, &run->failure_details);
+        if (run->failure.set) {
+            frc = machine_set_failure(m, run->failure.type, run->failure.message,
+                                      run->failure.non_retryable, &run->failure.details);
         } else {
             char message[256];
             snprintf(message, sizeof(message), "workflow '%s' returned %s (%s)",
@@ -687,14 +787,300 @@ static int finish_workflow(struct temporal_workflow_ctx *run, int rc)
     return 0;
 }
 
+/* Updates ----------------------------------------------------------------------------------------- */
+
+static struct update *find_update(struct temporal_workflow_ctx *run, const char *update_id)
+{
+    for (struct update *u = run->updates; u; u = u->next)
+        if (strcmp(u->update_id, update_id) == 0)
+            return u;
+    return NULL;
+}
+
+static struct handler *find_handler(struct handler *list, const char *name)
+{
+    while (list != NULL && strcmp(list->name, name) != 0)
+        list = list->next;
+    return list;
+}
+
+/* The run's record of update |update_id|, made from a request (|name|, |args|) if new.
+ * Returns NULL on OOM. */
+static struct update *add_update(struct temporal_workflow_ctx *run, const char *update_id,
+                                 const char *message_id, int64_t sequencing_event_id,
+                                 const char *name, const temporal__pb_payloads *args)
+{
+    struct update *u = find_update(run, update_id);
+    if (u != NULL)
+        return u; /* the same request again (a replayed task, an admitted event) */
+    if ((u = calloc(1, sizeof(*u))) == NULL)
+        return NULL;
+    u->update_id = temporal__strdup(update_id);
+    u->message_id = temporal__strdup(message_id);
+    u->name = temporal__strdup(name);
+    u->sequencing_event_id = sequencing_event_id;
+    if (!u->update_id || !u->message_id || !u->name ||
+        temporal__payloads_from_proto(&u->args, args) != 0) {
+        update_free(u);
+        return NULL;
+    }
+    struct update **pp = &run->updates;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = u;
+    run->progress++;
+    return u;
+}
+
+static void drop_update(struct temporal_workflow_ctx *run, struct update *u)
+{
+    for (struct update **pp = &run->updates; *pp; pp = &(*pp)->next)
+        if (*pp == u) {
+            *pp = u->next;
+            break;
+        }
+    update_free(u);
+}
+
+/* Queues protocol message |id| about update |instance| with |body| (packed now). */
+static int queue_message(struct temporal_workflow_ctx *run, const char *id, const char *instance,
+                         const ProtobufCMessage *body)
+{
+    struct out_message *o = calloc(1, sizeof(*o));
+    if (o == NULL)
+        return TEMPORAL_ENOMEM;
+    size_t size = protobuf_c_message_get_packed_size(body);
+    size_t url_len = strlen(ANY_PREFIX) + strlen(body->descriptor->name) + 1;
+    o->id = temporal__strdup(id);
+    o->instance = temporal__strdup(instance);
+    o->type_url = malloc(url_len);
+    o->packed = malloc(size ? size : 1);
+    if (!o->id || !o->instance || !o->type_url || !o->packed) {
+        free(o->id);
+        free(o->instance);
+        free(o->type_url);
+        free(o->packed);
+        free(o);
+        return TEMPORAL_ENOMEM;
+    }
+    snprintf(o->type_url, url_len, "%s%s", ANY_PREFIX, body->descriptor->name);
+    protobuf_c_message_pack(body, o->packed);
+    Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+    any.type_url = o->type_url;
+    any.value.data = o->packed;
+    any.value.len = size;
+    o->body = any;
+    Temporal__Api__Protocol__V1__Message msg = TEMPORAL__API__PROTOCOL__V1__MESSAGE__INIT;
+    msg.id = o->id;
+    msg.protocol_instance_id = o->instance;
+    msg.body = &o->body;
+    o->msg = msg;
+    if (run->messages_tail)
+        run->messages_tail->next = o;
+    else
+        run->messages = o;
+    run->messages_tail = o;
+    return 0;
+}
+
+/* The PROTOCOL_MESSAGE command that places message |suffix| of update |u| among the
+ * commands (and its update event in history). */
+static int add_protocol_command(struct temporal_workflow_ctx *run, enum machine_kind kind,
+                                const struct update *u, const char *message_id)
+{
+    struct machine *m = machine_add(run, kind);
+    if (m == NULL || (m->update_id = temporal__strdup(u->update_id)) == NULL ||
+        (m->message_id = temporal__strdup(message_id)) == NULL)
+        return TEMPORAL_ENOMEM;
+    Temporal__Api__Command__V1__ProtocolMessageCommandAttributes a =
+        TEMPORAL__API__COMMAND__V1__PROTOCOL_MESSAGE_COMMAND_ATTRIBUTES__INIT;
+    a.message_id = m->message_id;
+    m->attrs.protocol_message = a;
+    m->command.command_type = CMD(PROTOCOL_MESSAGE);
+    m->command.attributes_case =
+        TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_PROTOCOL_MESSAGE_COMMAND_ATTRIBUTES;
+    m->command.protocol_message_command_attributes = &m->attrs.protocol_message;
+    m->resolved = true;
+    return 0;
+}
+
+/* Fills |f| (with |app|, |view| as storage) from |note|, or from |fallback| if none is set. */
+static int note_failure(temporal__pb_failure *f, Temporal__Api__Failure__V1__ApplicationFailureInfo *app,
+                        struct temporal__payloads_view *view, const struct failure_note *note,
+                        const char *fallback)
+{
+    int rc = 0;
+    temporal__payloads_view_init(view, note->set ? &note->details : NULL, &rc);
+    temporal__failure_application(f, app, note->set ? note->type : DEFAULT_FAILURE_TYPE,
+                                  note->set ? note->message : fallback,
+                                  note->set && note->non_retryable,
+                                  view->msg.n_payloads ? &view->msg : NULL);
+    return rc;
+}
+
+static int reject_update(struct temporal_workflow_ctx *run, struct update *u,
+                         const struct failure_note *note, const char *fallback)
+{
+    int rc = 0;
+    if (!run->replaying) {
+        char id[300];
+        snprintf(id, sizeof(id), "%s/reject", u->update_id);
+        temporal__pb_failure f;
+        Temporal__Api__Failure__V1__ApplicationFailureInfo app;
+        struct temporal__payloads_view view;
+        rc = note_failure(&f, &app, &view, note, fallback);
+        Temporal__Api__Update__V1__Rejection r = TEMPORAL__API__UPDATE__V1__REJECTION__INIT;
+        r.rejected_request_message_id = u->message_id;
+        r.rejected_request_sequencing_event_id = u->sequencing_event_id;
+        r.rejected_request = u->request;
+        r.failure = &f;
+        if (rc == 0)
+            rc = queue_message(run, id, u->update_id, &r.base);
+        temporal__payloads_view_cleanup(&view);
+    }
+    drop_update(run, u);
+    run->progress++;
+    return rc;
+}
+
+static int accept_update(struct temporal_workflow_ctx *run, struct update *u)
+{
+    char id[300];
+    snprintf(id, sizeof(id), "%s/accept", u->update_id);
+    int rc = 0;
+    if (!run->replaying) {
+        Temporal__Api__Update__V1__Acceptance a = TEMPORAL__API__UPDATE__V1__ACCEPTANCE__INIT;
+        a.accepted_request_message_id = u->message_id;
+        a.accepted_request_sequencing_event_id = u->sequencing_event_id;
+        a.accepted_request = u->request;
+        rc = queue_message(run, id, u->update_id, &a.base);
+    }
+    if (rc == 0)
+        rc = add_protocol_command(run, M_UPDATE_ACCEPTED, u, id);
+    struct temporal_workflow_branch *b = NULL;
+    if (rc == 0)
+        rc = branch_new(run, NULL, NULL, &b);
+    if (rc != 0)
+        return rc;
+    b->update = u;
+    u->accepted = true;
+    return 0;
+}
+
+/* The handler of |u| returned |code|: its outcome goes to the client. */
+static int complete_update(struct temporal_workflow_ctx *run, struct update *u, int code)
+{
+    char id[300];
+    snprintf(id, sizeof(id), "%s/complete", u->update_id);
+    int rc = 0;
+    if (!run->replaying) {
+        temporal__pb_failure f;
+        Temporal__Api__Failure__V1__ApplicationFailureInfo app;
+        struct temporal__payloads_view failure_view, result_view;
+        memset(&failure_view, 0, sizeof(failure_view));
+        temporal__payloads_view_init(&result_view, &u->result, &rc);
+        Temporal__Api__Update__V1__Outcome outcome = TEMPORAL__API__UPDATE__V1__OUTCOME__INIT;
+        Temporal__Api__Common__V1__Payloads empty = TEMPORAL__API__COMMON__V1__PAYLOADS__INIT;
+        if (code == 0) {
+            outcome.value_case = TEMPORAL__API__UPDATE__V1__OUTCOME__VALUE_SUCCESS;
+            outcome.success = result_view.msg.n_payloads ? &result_view.msg : &empty;
+        } else {
+            char fallback[256];
+            snprintf(fallback, sizeof(fallback), "update handler '%s' returned %s (%s)", u->name,
+                     temporal_err_name(code), temporal_strerror(code));
+            if (rc == 0)
+                rc = note_failure(&f, &app, &failure_view, &u->failure, fallback);
+            outcome.value_case = TEMPORAL__API__UPDATE__V1__OUTCOME__VALUE_FAILURE;
+            outcome.failure = &f;
+        }
+        Temporal__Api__Update__V1__Meta meta = TEMPORAL__API__UPDATE__V1__META__INIT;
+        meta.update_id = u->update_id;
+        Temporal__Api__Update__V1__Response r = TEMPORAL__API__UPDATE__V1__RESPONSE__INIT;
+        r.meta = &meta;
+        r.outcome = &outcome;
+        if (rc == 0)
+            rc = queue_message(run, id, u->update_id, &r.base);
+        temporal__payloads_view_cleanup(&result_view);
+        temporal__payloads_view_cleanup(&failure_view);
+    }
+    if (rc == 0)
+        rc = add_protocol_command(run, M_UPDATE_COMPLETED, u, id);
+    return rc;
+}
+
+/* Delivers requested updates whose handler is set: validate (new requests only), then
+ * accept and start the handler, or reject.  While replaying, only updates that history
+ * shows accepted in this task are delivered. */
+static int deliver_updates(struct temporal_workflow_ctx *run)
+{
+    for (struct update *u = run->updates, *next; u; u = next) {
+        next = u->next;
+        if (u->accepted || (run->replaying && !u->replayed))
+            continue;
+        struct handler *h = find_handler(run->update_handlers, u->name);
+        if (h == NULL)
+            continue;
+        if (!u->replayed && h->validator != NULL) {
+            run->in_validator = true;
+            note_cleanup(&run->validator_failure);
+            int vrc = h->validator(run, &u->args, h->arg);
+            run->in_validator = false;
+            if (vrc != 0) {
+                char fallback[256];
+                snprintf(fallback, sizeof(fallback), "update '%s' was rejected by its validator (%s)",
+                         u->name, temporal_err_name(vrc));
+                int rc = reject_update(run, u, &run->validator_failure, fallback);
+                if (rc != 0)
+                    return rc;
+                continue;
+            }
+        }
+        int rc = accept_update(run, u);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* At the end of a new activation: updates no handler took are rejected as unknown. */
+static int reject_unknown_updates(struct temporal_workflow_ctx *run)
+{
+    for (struct update *u = run->updates, *next; u; u = next) {
+        next = u->next;
+        if (u->accepted || run->replaying)
+            continue;
+        char known[256] = "", message[512];
+        size_t used = 0;
+        for (struct handler *h = run->update_handlers; h; h = h->next)
+            temporal__list_append(known, sizeof(known), &used, h->name);
+        snprintf(message, sizeof(message),
+                 "unknown update type '%s' for workflow type '%s'; known updates: [%s]", u->name,
+                 run->workflow_type, known);
+        struct failure_note none = { 0 };
+        int rc = reject_update(run, u, &none, message);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 static void branch_entry(void *arg)
 {
     struct temporal_workflow_branch *b = arg;
     struct temporal_workflow_ctx *run = b->run;
-    if (b->fn != NULL)
+    if (b->update != NULL) {
+        struct update *u = b->update;
+        struct handler *h = find_handler(run->update_handlers, u->name);
+        b->rc = h ? ((temporal_workflow_update_fn)h->fn)(run, &u->args, &u->result, h->arg)
+                  : TEMPORAL_EINVAL;
+        int rc = run->tearing_down ? 0 : complete_update(run, u, b->rc);
+        if (rc != 0)
+            fail_task(run, rc, "out of memory completing update '%s'", u->update_id);
+    } else if (b->fn != NULL) {
         b->rc = b->fn(run, b->arg);
-    else
+    } else {
         b->rc = run->def->fn(run, &run->input, &run->output);
+    }
     b->done = true;
     run->progress++;
 }
@@ -745,6 +1131,9 @@ static int activate(struct temporal_workflow_ctx *run, struct temporal_error *er
     for (;;) {
         uint64_t before = run->progress;
         deliver_signals(run);
+        int urc = deliver_updates(run);
+        if (urc != 0)
+            fail_task(run, urc, "out of memory delivering updates");
         for (struct temporal_workflow_branch *b = run->branches; b && !run->finished; b = b->next) {
             if (b->done)
                 continue;
@@ -765,13 +1154,17 @@ static int activate(struct temporal_workflow_ctx *run, struct temporal_error *er
             break;
     }
     run->in_activation = false;
+    int rc = run->finished ? 0 : reject_unknown_updates(run);
+    if (rc != 0)
+        fail_task(run, rc, "out of memory rejecting updates");
+    if (run->task_error.code != 0) {
+        *err = run->task_error;
+        return run->task_error.code;
+    }
     return 0;
 }
 
 /* Fails the current workflow task (see task_error) and returns |code|. */
-static int fail_task(struct temporal_workflow_ctx *run, int code, const char *fmt, ...)
-    TEMPORAL__PRINTF(3, 4);
-
 static int fail_task(struct temporal_workflow_ctx *run, int code, const char *fmt, ...)
 {
     char what[TEMPORAL_ERROR_MESSAGE_SIZE];
@@ -864,6 +1257,10 @@ static int kind_of_event(const temporal__pb_event *e)
         return M_UPSERT_SEARCH_ATTRIBUTES;
     case EV(WORKFLOW_PROPERTIES_MODIFIED):
         return M_MODIFY_PROPERTIES;
+    case EV(WORKFLOW_EXECUTION_UPDATE_ACCEPTED):
+        return M_UPDATE_ACCEPTED;
+    case EV(WORKFLOW_EXECUTION_UPDATE_COMPLETED):
+        return M_UPDATE_COMPLETED;
     case EV(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED):
         return M_SIGNAL_EXTERNAL;
     case EV(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED):
@@ -1021,6 +1418,18 @@ static int match_command(struct temporal_workflow_ctx *run, const temporal__pb_e
             return nd_fail(err, e->event_id,
                            "history targets workflow '%s' but the workflow code targets '%s'",
                            x ? str0(x->workflow_id) : "", m->child_id);
+    } else if (m->kind == M_UPDATE_ACCEPTED || m->kind == M_UPDATE_COMPLETED) {
+        const char *id = "";
+        if (m->kind == M_UPDATE_ACCEPTED && e->workflow_execution_update_accepted_event_attributes)
+            id = str0(e->workflow_execution_update_accepted_event_attributes->protocol_instance_id);
+        else if (e->workflow_execution_update_completed_event_attributes &&
+                 e->workflow_execution_update_completed_event_attributes->meta)
+            id = str0(e->workflow_execution_update_completed_event_attributes->meta->update_id);
+        if (strcmp(id, m->update_id) != 0)
+            return nd_fail(err, e->event_id,
+                           "history has %s for update '%s' but the workflow code's is for update "
+                           "'%s'",
+                           event_name, id, m->update_id);
     } else if (m->kind == M_CANCEL_ACTIVITY) {
         const Temporal__Api__History__V1__ActivityTaskCancelRequestedEventAttributes *a =
             e->activity_task_cancel_requested_event_attributes;
@@ -1207,14 +1616,31 @@ static void forget_upcoming(struct temporal_workflow_ctx *run)
     run->upcoming_count = 0;
 }
 
-/* Collects the markers the task being replayed recorded: the command events after its
+/* Collects what the task being replayed recorded: the command events after its
  * WorkflowTaskCompleted, up to the next WorkflowTaskScheduled.  patched() and side_effect()
- * answer from them, so that replay takes the path the original execution took. */
+ * answer from its markers, and the updates it accepted are delivered again, so that replay
+ * takes the path the original execution took. */
 static int look_ahead_markers(struct temporal_workflow_ctx *run, temporal__pb_event *const *events,
                               size_t count)
 {
     forget_upcoming(run);
     for (size_t i = 0; i < count && events[i]->event_type != EV(WORKFLOW_TASK_SCHEDULED); i++) {
+        const Temporal__Api__History__V1__WorkflowExecutionUpdateAcceptedEventAttributes *acc =
+            events[i]->workflow_execution_update_accepted_event_attributes;
+        if (events[i]->event_type == EV(WORKFLOW_EXECUTION_UPDATE_ACCEPTED) && acc != NULL) {
+            /* The task accepted this update: it is delivered again in the replayed
+             * activation (the request is in the event, or in the admitted event before). */
+            const Temporal__Api__Update__V1__Input *input =
+                acc->accepted_request ? acc->accepted_request->input : NULL;
+            struct update *u = add_update(run, str0(acc->protocol_instance_id),
+                                          str0(acc->accepted_request_message_id),
+                                          acc->accepted_request_sequencing_event_id,
+                                          input ? str0(input->name) : "", input ? input->args : NULL);
+            if (u == NULL)
+                return TEMPORAL_ENOMEM;
+            u->replayed = true;
+            continue;
+        }
         struct recorded_marker r;
         int rc = read_marker(events[i], &r);
         if (rc == 1)
@@ -1245,6 +1671,7 @@ static struct recorded_marker *find_upcoming(struct temporal_workflow_ctx *run,
 int temporal__wf_run_apply(struct temporal_workflow_ctx *run, temporal__pb_event *const *events,
                            size_t count, int64_t task_started_event_id, struct temporal_error *err)
 {
+    forget_messages(run); /* those of the previous task were sent with its completion */
     for (size_t i = 0; i < count; i++) {
         const temporal__pb_event *e = events[i];
         if (e->event_id > task_started_event_id)
@@ -1384,6 +1811,22 @@ int temporal__wf_run_apply(struct temporal_workflow_ctx *run, temporal__pb_event
             if (e->workflow_execution_signaled_event_attributes)
                 rc = add_signal(run, e->workflow_execution_signaled_event_attributes);
             break;
+        case EV(WORKFLOW_EXECUTION_UPDATE_ADMITTED): {
+            /* A durable request (reapplied after a reset, say): like a request message. */
+            const Temporal__Api__History__V1__WorkflowExecutionUpdateAdmittedEventAttributes *a =
+                e->workflow_execution_update_admitted_event_attributes;
+            const Temporal__Api__Update__V1__Request *r = a ? a->request : NULL;
+            if (r != NULL && r->meta != NULL && r->input != NULL) {
+                char message_id[300];
+                snprintf(message_id, sizeof(message_id), "%s/request", str0(r->meta->update_id));
+                if (add_update(run, str0(r->meta->update_id), message_id, e->event_id,
+                               str0(r->input->name), r->input->args) == NULL)
+                    rc = TEMPORAL_ENOMEM;
+            }
+            break;
+        }
+        case EV(WORKFLOW_EXECUTION_UPDATE_REJECTED): /* defined, never written */
+            break;
         case EV(WORKFLOW_EXECUTION_CANCEL_REQUESTED):
             run->cancel_requested = true;
             run->progress++;
@@ -1432,6 +1875,61 @@ size_t temporal__wf_run_take_commands(struct temporal_workflow_ctx *run, tempora
             m->sent = true;
         }
     *out = run->outgoing;
+    return n;
+}
+
+int temporal__wf_run_add_message(struct temporal_workflow_ctx *run,
+                                 const Temporal__Api__Protocol__V1__Message *msg,
+                                 struct temporal_error *err)
+{
+    const Google__Protobuf__Any *body = msg->body;
+    const char *url = body ? str0(body->type_url) : "";
+    size_t n = strlen(url), k = strlen(UPDATE_REQUEST_TYPE);
+    if (n < k || strcmp(url + n - k, UPDATE_REQUEST_TYPE) != 0)
+        return 0; /* a protocol this worker does not speak: ignored */
+    Temporal__Api__Update__V1__Request *r =
+        temporal__api__update__v1__request__unpack(NULL, body->value.len, body->value.data);
+    if (r == NULL || r->meta == NULL || r->input == NULL) {
+        if (r != NULL)
+            protobuf_c_message_free_unpacked(&r->base, NULL);
+        return temporal__fail(err, TEMPORAL_EPROTOCOL, -1,
+                              "update request message '%s' cannot be decoded", str0(msg->id));
+    }
+    int64_t seq = msg->sequencing_id_case == TEMPORAL__API__PROTOCOL__V1__MESSAGE__SEQUENCING_ID_EVENT_ID
+                      ? msg->event_id
+                      : 0;
+    struct update *u = add_update(run, str0(msg->protocol_instance_id), str0(msg->id), seq,
+                                  str0(r->input->name), r->input->args);
+    if (u == NULL) {
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+        return temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory");
+    }
+    if (u->request == NULL)
+        u->request = r;
+    else
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+    return 0;
+}
+
+size_t temporal__wf_run_take_messages(struct temporal_workflow_ctx *run,
+                                      Temporal__Api__Protocol__V1__Message ***out)
+{
+    size_t n = 0;
+    for (struct out_message *o = run->messages; o; o = o->next)
+        n++;
+    if (n > run->message_ptrs_cap) {
+        Temporal__Api__Protocol__V1__Message **p = realloc(run->message_ptrs, n * sizeof(*p));
+        if (p == NULL) {
+            *out = NULL;
+            return 0;
+        }
+        run->message_ptrs = p;
+        run->message_ptrs_cap = n;
+    }
+    size_t i = 0;
+    for (struct out_message *o = run->messages; o; o = o->next)
+        run->message_ptrs[i++] = &o->msg;
+    *out = run->message_ptrs;
     return n;
 }
 
@@ -1534,14 +2032,13 @@ int temporal_workflow_fail(struct temporal_workflow_ctx *ctx, const char *type,
                            const char *message, bool non_retryable,
                            const struct temporal_payloads *details)
 {
-    free(ctx->failure_type);
-    free(ctx->failure_message);
-    temporal_payloads_cleanup(&ctx->failure_details);
-    ctx->failure_type = temporal__strdup(temporal__empty(type) ? DEFAULT_FAILURE_TYPE : type);
-    ctx->failure_message = temporal__strdup(message ? message : "");
-    ctx->failure_non_retryable = non_retryable;
-    copy_payloads(&ctx->failure_details, details);
-    ctx->failure_set = true;
+    /* The failure belongs to what is running: a validator, an update handler, or the
+     * workflow itself. */
+    struct failure_note *note = ctx->in_validator ? &ctx->validator_failure
+                                : ctx->current != NULL && ctx->current->update != NULL
+                                    ? &ctx->current->update->failure
+                                    : &ctx->failure;
+    note_set(note, type, message, non_retryable, details);
     return TEMPORAL_EWORKFLOW_FAILED;
 }
 
@@ -2120,13 +2617,15 @@ int temporal_workflow_wait_condition(struct temporal_workflow_ctx *ctx,
     return block_until(ctx, condition_ready, &w, true);
 }
 
-static int add_handler(struct handler **list, const char *name, void *fn, void *arg)
+static int add_handler(struct handler **list, const char *name, void *fn,
+                       temporal_workflow_update_validator_fn validator, void *arg)
 {
     if (temporal__empty(name) || fn == NULL)
         return TEMPORAL_EINVAL;
     for (struct handler *h = *list; h; h = h->next)
         if (strcmp(h->name, name) == 0) {
             h->fn = fn;
+            h->validator = validator;
             h->arg = arg;
             return 0;
         }
@@ -2136,6 +2635,7 @@ static int add_handler(struct handler **list, const char *name, void *fn, void *
         return TEMPORAL_ENOMEM;
     }
     h->fn = fn;
+    h->validator = validator;
     h->arg = arg;
     /* Append, so iteration follows registration order. */
     while (*list)
@@ -2147,7 +2647,7 @@ static int add_handler(struct handler **list, const char *name, void *fn, void *
 int temporal_workflow_on_signal(struct temporal_workflow_ctx *ctx, const char *name,
                                 temporal_workflow_signal_fn fn, void *arg)
 {
-    int rc = add_handler(&ctx->signal_handlers, name, (void *)fn, arg);
+    int rc = add_handler(&ctx->signal_handlers, name, (void *)fn, NULL, arg);
     if (rc == 0)
         ctx->progress++; /* buffered signals may now be delivered */
     return rc;
@@ -2156,7 +2656,17 @@ int temporal_workflow_on_signal(struct temporal_workflow_ctx *ctx, const char *n
 int temporal_workflow_on_query(struct temporal_workflow_ctx *ctx, const char *name,
                                temporal_workflow_query_fn fn, void *arg)
 {
-    return add_handler(&ctx->query_handlers, name, (void *)fn, arg);
+    return add_handler(&ctx->query_handlers, name, (void *)fn, NULL, arg);
+}
+
+int temporal_workflow_on_update(struct temporal_workflow_ctx *ctx, const char *name,
+                                temporal_workflow_update_fn fn,
+                                temporal_workflow_update_validator_fn validator, void *arg)
+{
+    int rc = add_handler(&ctx->update_handlers, name, (void *)fn, validator, arg);
+    if (rc == 0)
+        ctx->progress++; /* waiting updates may now be delivered */
+    return rc;
 }
 
 int temporal_workflow_spawn(struct temporal_workflow_ctx *ctx, temporal_workflow_branch_fn fn,

@@ -331,6 +331,63 @@ TEMPORAL_API int temporal_client_get_workflow_result(struct temporal_client *cli
                                                      struct temporal_payloads *result,
                                                      struct temporal_error *err);
 
+/** How long temporal_client_update_workflow() waits. */
+enum temporal_update_wait_stage {
+    /** Until the update has completed, with its result (the default). */
+    TEMPORAL_UPDATE_WAIT_COMPLETED = 0,
+    /** Until the workflow accepted the update (its validator passed); get the result later
+     * with temporal_client_get_update_result(). */
+    TEMPORAL_UPDATE_WAIT_ACCEPTED = 2,
+};
+
+/** Options of temporal_client_update_workflow().  Start from TEMPORAL_UPDATE_OPTIONS_INIT. */
+struct temporal_update_options {
+    size_t self_size;
+    /** The update's id: sending the same id again attaches to the same update (the server
+     * deduplicates).  Default: a random UUID.  Borrowed. */
+    const char *update_id;
+    /** The run to update; NULL or "" = the latest run.  Borrowed. */
+    const char *run_id;
+    /** Only update if the workflow's first run is this one (NULL = any).  Borrowed. */
+    const char *first_execution_run_id;
+    enum temporal_update_wait_stage wait_for;
+    /** Give up after this long (TEMPORAL_ETIMEDOUT); 0 = wait as long as it takes. */
+    int64_t timeout_ms;
+};
+
+#define TEMPORAL_UPDATE_OPTIONS_INIT { .self_size = sizeof(struct temporal_update_options) }
+
+/**
+ * Sends update |update_name| with |args| (may be NULL) to workflow |workflow_id| and waits
+ * as |opts| says (NULL = defaults: until completed).  When the update has completed its
+ * result payloads are appended to |result|; with TEMPORAL_UPDATE_WAIT_ACCEPTED it may
+ * return 0 before that, with |result| unchanged.
+ * Returns 0; TEMPORAL_EUPDATE_FAILED if a validator rejected the update or its handler
+ * failed (|err| has the failure's message, and its ApplicationFailure type as detail);
+ * TEMPORAL_ENOT_FOUND (no such running workflow); TEMPORAL_ETIMEDOUT; TEMPORAL_EINVAL; or a
+ * transport error.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_client_update_workflow(struct temporal_client *client,
+                                                 const char *workflow_id, const char *update_name,
+                                                 const struct temporal_payloads *args,
+                                                 const struct temporal_update_options *opts,
+                                                 struct temporal_payloads *result,
+                                                 struct temporal_error *err);
+
+/**
+ * Waits (at most |timeout_ms|; 0 = as long as it takes) for update |update_id| of workflow
+ * |workflow_id| (|run_id| NULL = latest run) to complete, and appends its result to
+ * |result|.  Returns as temporal_client_update_workflow(); TEMPORAL_ENOT_FOUND also when no
+ * such update exists (a rejected update leaves none).
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_client_get_update_result(struct temporal_client *client,
+                                                   const char *workflow_id, const char *run_id,
+                                                   const char *update_id, int64_t timeout_ms,
+                                                   struct temporal_payloads *result,
+                                                   struct temporal_error *err);
+
 /**
  * Requests cancellation of workflow |workflow_id| (|run_id| NULL means latest); the
  * workflow decides how to react.  |reason| is optional.

@@ -269,6 +269,38 @@ typedef int (*temporal_workflow_query_fn)(struct temporal_workflow_ctx *ctx,
 TEMPORAL_API int temporal_workflow_on_query(struct temporal_workflow_ctx *ctx, const char *name,
                                             temporal_workflow_query_fn fn, void *arg);
 
+/**
+ * Update handler: runs for each accepted update |name| on its own branch of the workflow,
+ * so it may block (execute activities, sleep, wait for conditions) and change workflow
+ * state.  Append the update's result to |result| and return 0; or return the value of
+ * temporal_workflow_fail() (or any other non-zero code) to fail the update: the client
+ * sees TEMPORAL_EUPDATE_FAILED with that failure, and the workflow goes on.
+ */
+typedef int (*temporal_workflow_update_fn)(struct temporal_workflow_ctx *ctx,
+                                           const struct temporal_payloads *args,
+                                           struct temporal_payloads *result, void *arg);
+
+/**
+ * Update validator: runs before an update is accepted, and decides whether it is: return 0
+ * to accept, or non-zero (optionally via temporal_workflow_fail() to say why) to reject.  A
+ * rejected update leaves no trace in history.  It must only read workflow state and must not
+ * block; it is not run again when history is replayed.
+ */
+typedef int (*temporal_workflow_update_validator_fn)(struct temporal_workflow_ctx *ctx,
+                                                     const struct temporal_payloads *args,
+                                                     void *arg);
+
+/**
+ * Sets the handler (and optional |validator|) of update |name| (copied).  Updates that
+ * arrive before the handler is set wait for it until the end of the workflow task; then
+ * they are rejected as unknown.  Returns 0, TEMPORAL_EINVAL or TEMPORAL_ENOMEM.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_on_update(struct temporal_workflow_ctx *ctx, const char *name,
+                                             temporal_workflow_update_fn fn,
+                                             temporal_workflow_update_validator_fn validator,
+                                             void *arg);
+
 /** A branch of a workflow, started by temporal_workflow_spawn().  Opaque. */
 struct temporal_workflow_branch;
 

@@ -1,0 +1,456 @@
+/*
+ * temporalio/features update/: workflow updates sent by our client to C workflows on our
+ * worker, against the dev server (frontend.enableUpdateWorkflowExecution*, harness.sh).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support.h"
+
+/* Shared workflow state (allocated with temporal_workflow_alloc: handlers outlive frames). */
+struct state {
+    int counter;
+    bool shutdown;
+    char arg[64];
+};
+
+static bool shutdown_requested(struct temporal_workflow_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    return ((struct state *)arg)->shutdown;
+}
+
+static void on_shutdown(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
+                        void *arg)
+{
+    (void)ctx, (void)args;
+    ((struct state *)arg)->shutdown = true;
+}
+
+static int add_json_int(struct temporal_payloads *out, int v)
+{
+    char buf[24];
+    int n = snprintf(buf, sizeof(buf), "%d", v);
+    return temporal_payloads_add_json(out, buf, (size_t)n);
+}
+
+static int json_int(const struct temporal_payloads *p, size_t i)
+{
+    return p != NULL && p->count > i ? atoi((const char *)p->items[i].data) : 0;
+}
+
+/* A JSON string payload's text (without quotes) into |buf|. */
+static void json_str(const struct temporal_payloads *p, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    if (p == NULL || p->count == 0)
+        return;
+    json_t *j = json_loadb((const char *)p->items[0].data, p->items[0].data_len, JSON_DECODE_ANY, NULL);
+    snprintf(buf, cap, "%s", json_is_string(j) ? json_string_value(j) : "");
+    json_decref(j);
+}
+
+static int add_json_str(struct temporal_payloads *out, const char *text)
+{
+    json_t *j = json_string(text);
+    char *s = json_dumps(j, JSON_ENCODE_ANY);
+    int rc = temporal_payloads_add_json(out, s, strlen(s));
+    free(s);
+    json_decref(j);
+    return rc;
+}
+
+/* basic ---------------------------------------------------------------------------------------- */
+
+static int basic_update(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
+                        struct temporal_payloads *result, void *arg)
+{
+    (void)ctx;
+    struct state *st = arg;
+    char a[64];
+    json_str(args, a, sizeof(a));
+    snprintf(st->arg, sizeof(st->arg), "%s", a);
+    char r[96];
+    snprintf(r, sizeof(r), "update-result:%s", a);
+    return add_json_str(result, r);
+}
+
+static int reject_invalid(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
+                          void *arg)
+{
+    (void)arg;
+    char a[64];
+    json_str(args, a, sizeof(a));
+    if (strcmp(a, "invalid-arg") == 0)
+        return temporal_workflow_fail(ctx, "InvalidArgument", "Invalid Update argument", true, NULL);
+    return 0;
+}
+
+static bool arg_set(struct temporal_workflow_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    return ((struct state *)arg)->arg[0] != '\0';
+}
+
+static int basic_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                          struct temporal_payloads *out)
+{
+    (void)in;
+    struct state *st = temporal_workflow_alloc(ctx, sizeof(*st));
+    temporal_workflow_on_update(ctx, "my-update-name", basic_update, reject_invalid, st);
+    int rc = temporal_workflow_wait_condition(ctx, arg_set, st);
+    if (rc != 0)
+        return rc;
+    char r[96];
+    snprintf(r, sizeof(r), "workflow-result:%s", st->arg);
+    return add_json_str(out, r);
+}
+
+/* activities --------------------------------------------------------------------------------- */
+
+static int some_activity(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
+                         struct temporal_payloads *out, void *ud)
+{
+    (void)ctx, (void)in, (void)ud;
+    return add_json_int(out, 6);
+}
+
+struct activity_branch {
+    struct temporal_payloads out;
+};
+
+static int run_some_activity(struct temporal_workflow_ctx *ctx, void *arg)
+{
+    struct activity_branch *b = arg;
+    struct temporal_activity_options o = TEMPORAL_ACTIVITY_OPTIONS_INIT;
+    o.start_to_close_timeout_ms = 5000;
+    return temporal_workflow_execute_activity(ctx, "SomeActivity", NULL, &o, &b->out);
+}
+
+static int activities_update(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
+                             struct temporal_payloads *result, void *arg)
+{
+    (void)args, (void)arg;
+    struct activity_branch branches[5];
+    struct temporal_workflow_branch *h[5];
+    int total = 0, rc = 0;
+    memset(branches, 0, sizeof(branches));
+    for (int i = 0; i < 5 && rc == 0; i++)
+        rc = temporal_workflow_spawn(ctx, run_some_activity, &branches[i], &h[i]);
+    for (int i = 0; i < 5; i++) {
+        if (rc == 0)
+            rc = temporal_workflow_join(ctx, h[i]);
+        total += json_int(&branches[i].out, 0);
+        temporal_payloads_cleanup(&branches[i].out);
+    }
+    return rc ? rc : add_json_int(result, total);
+}
+
+static int shutdown_workflow(struct temporal_workflow_ctx *ctx, struct state *st,
+                             struct temporal_payloads *out)
+{
+    temporal_workflow_on_signal(ctx, "shutdown_signal", on_shutdown, st);
+    int rc = temporal_workflow_wait_condition(ctx, shutdown_requested, st);
+    return rc ? rc : add_json_int(out, st->counter);
+}
+
+static int activities_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                               struct temporal_payloads *out)
+{
+    (void)in;
+    struct state *st = temporal_workflow_alloc(ctx, sizeof(*st));
+    temporal_workflow_on_update(ctx, "updateActivity", activities_update, NULL, st);
+    return shutdown_workflow(ctx, st, out);
+}
+
+/* deduplication, non_durable_reject, validation_replay ----------------------------------------- */
+
+static int increment_count(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
+                           struct temporal_payloads *result, void *arg)
+{
+    (void)args;
+    struct state *st = arg;
+    st->counter++;
+    int rc = temporal_workflow_sleep(ctx, 1000);
+    return rc ? rc : add_json_int(result, st->counter);
+}
+
+static int add_value(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
+                     struct temporal_payloads *result, void *arg)
+{
+    (void)ctx;
+    struct state *st = arg;
+    st->counter += json_int(args, 0);
+    return add_json_int(result, st->counter);
+}
+
+static int non_negative(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
+                        void *arg)
+{
+    (void)arg;
+    int v = json_int(args, 0);
+    if (v < 0) {
+        char msg[64];
+        snprintf(msg, sizeof(msg), "expected non-negative value (%d)", v);
+        return temporal_workflow_fail(ctx, NULL, msg, false, NULL);
+    }
+    return 0;
+}
+
+static int validations; /* validation_replay: how often the validator ran */
+
+static int validate_once(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
+                         void *arg)
+{
+    (void)args, (void)arg;
+    if (__atomic_add_fetch(&validations, 1, __ATOMIC_SEQ_CST) > 1)
+        return temporal_workflow_fail(ctx, NULL, "the validator ran again", false, NULL);
+    return 0;
+}
+
+static int do_some_stuff(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
+                         struct temporal_payloads *result, void *arg)
+{
+    (void)args, (void)arg;
+    struct temporal_activity_options o = TEMPORAL_ACTIVITY_OPTIONS_INIT;
+    o.start_to_close_timeout_ms = 5000;
+    return temporal_workflow_execute_activity(ctx, "SomeActivity", NULL, &o, result);
+}
+
+static int counter_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                            struct temporal_payloads *out)
+{
+    (void)in;
+    struct state *st = temporal_workflow_alloc(ctx, sizeof(*st));
+    temporal_workflow_on_update(ctx, "incrementCount", increment_count, NULL, st);
+    temporal_workflow_on_update(ctx, "updateActivity", add_value, non_negative, st);
+    temporal_workflow_on_update(ctx, "doSomeStuff", do_some_stuff, validate_once, st);
+    return shutdown_workflow(ctx, st, out);
+}
+
+static void register_all(struct temporal_worker *w)
+{
+    assert_int_equal(temporal_worker_register_workflow(w, "BasicWorkflow", basic_workflow,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                     0);
+    assert_int_equal(temporal_worker_register_workflow(w, "ActivitiesWorkflow", activities_workflow,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                     0);
+    assert_int_equal(temporal_worker_register_workflow(w, "CounterWorkflow", counter_workflow,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                     0);
+    assert_int_equal(temporal_worker_register_activity(w, "SomeActivity", some_activity, NULL), 0);
+}
+
+/* Driver helpers ------------------------------------------------------------------------------- */
+
+static int update_str(struct ts_worker *tw, const char *id, const char *name, const char *arg,
+                      char *out, size_t cap, struct temporal_error *err)
+{
+    struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT, res = TEMPORAL_PAYLOADS_INIT;
+    add_json_str(&args, arg);
+    int rc = temporal_client_update_workflow(tw->client, id, name, &args, NULL, &res, err);
+    json_str(&res, out, cap);
+    temporal_payloads_cleanup(&args);
+    temporal_payloads_cleanup(&res);
+    return rc;
+}
+
+static int update_int(struct ts_worker *tw, const char *id, const char *name, int arg,
+                      const struct temporal_update_options *o, int *out, struct temporal_error *err)
+{
+    struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT, res = TEMPORAL_PAYLOADS_INIT;
+    add_json_int(&args, arg);
+    int rc = temporal_client_update_workflow(tw->client, id, name, &args, o, &res, err);
+    *out = json_int(&res, 0);
+    temporal_payloads_cleanup(&args);
+    temporal_payloads_cleanup(&res);
+    return rc;
+}
+
+/* Signals shutdown; returns the workflow's int result. */
+static int finish(struct ts_worker *tw, const char *id)
+{
+    struct temporal_error err;
+    TS_OK(temporal_client_signal_workflow(tw->client, id, NULL, "shutdown_signal", NULL, &err), err);
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    TS_OK(ts_feature_result(tw, id, &res, &err), err);
+    int v = json_int(&res, 0);
+    temporal_payloads_cleanup(&res);
+    return v;
+}
+
+/* How many events of |type| (e.g. "EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED") the
+ * workflow's history has. */
+static int count_events(struct ts_worker *tw, const char *id, int type)
+{
+    struct temporal_history h;
+    struct temporal_error err;
+    TS_OK(temporal_client_fetch_history(tw->client, id, NULL, &h, &err), err);
+    int n = 0;
+    for (size_t i = 0; i < h.count; i++)
+        n += h.events[i].event_type == type;
+    temporal_history_cleanup(&h);
+    return n;
+}
+
+/* Replays the workflow's history against |fn|: it must match. */
+static void replays_cleanly(struct ts_worker *tw, const char *id, temporal_workflow_fn fn)
+{
+    struct temporal_history h;
+    struct temporal_error err;
+    TS_OK(temporal_client_fetch_history(tw->client, id, NULL, &h, &err), err);
+    TS_OK(temporal_workflow_replay(fn, NULL, h.serialized, h.serialized_len, &err), err);
+    temporal_history_cleanup(&h);
+}
+
+#define UPDATE_COMPLETED_EVENT 43 /* EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED */
+#define UPDATE_REJECTED_EVENT 42
+
+/* Scenarios -------------------------------------------------------------------------------------- */
+
+static void basic(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-update-basic", -1, register_all);
+    char id[160], out[128];
+    ts_feature_start(&tw, "BasicWorkflow", NULL, id, sizeof(id));
+    struct temporal_error err;
+    /* The validator rejects this one: nothing reaches history. */
+    assert_int_equal(update_str(&tw, id, "my-update-name", "invalid-arg", out, sizeof(out), &err),
+                     TEMPORAL_EUPDATE_FAILED);
+    assert_string_equal(err.detail, "InvalidArgument");
+    /* An unknown update is rejected too. */
+    assert_int_equal(update_str(&tw, id, "no-such-update", "x", out, sizeof(out), &err),
+                     TEMPORAL_EUPDATE_FAILED);
+    print_message("unknown update: %s\n", err.message);
+    TS_OK(update_str(&tw, id, "my-update-name", "my-update-arg", out, sizeof(out), &err), err);
+    assert_string_equal(out, "update-result:my-update-arg");
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    TS_OK(ts_feature_result(&tw, id, &res, &err), err);
+    json_str(&res, out, sizeof(out));
+    assert_string_equal(out, "workflow-result:my-update-arg");
+    temporal_payloads_cleanup(&res);
+    assert_int_equal(count_events(&tw, id, UPDATE_REJECTED_EVENT), 0);
+    replays_cleanly(&tw, id, basic_workflow);
+    ts_worker_stop(&tw);
+}
+
+static void activities(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-update-activities", -1, register_all);
+    char id[160];
+    ts_feature_start(&tw, "ActivitiesWorkflow", NULL, id, sizeof(id));
+    struct temporal_error err;
+    int total = 0;
+    TS_OK(update_int(&tw, id, "updateActivity", 0, NULL, &total, &err), err);
+    assert_int_equal(total, 30);
+    finish(&tw, id);
+    replays_cleanly(&tw, id, activities_workflow);
+    ts_worker_stop(&tw);
+}
+
+static void async_accepted(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-update-async", -1, register_all);
+    char id[160];
+    ts_feature_start(&tw, "CounterWorkflow", NULL, id, sizeof(id));
+    struct temporal_error err;
+    struct temporal_update_options o = TEMPORAL_UPDATE_OPTIONS_INIT;
+    o.update_id = "update:1";
+    o.wait_for = TEMPORAL_UPDATE_WAIT_ACCEPTED;
+    int v = -1;
+    /* Accepted at once (the handler sleeps 1 s before it completes). */
+    TS_OK(update_int(&tw, id, "incrementCount", 0, &o, &v, &err), err);
+    assert_int_equal(v, 0); /* no result yet */
+    /* A short wait for the result times out; a long one gets it. */
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    assert_int_equal(temporal_client_get_update_result(tw.client, id, NULL, "update:1", 100, &res, &err),
+                     TEMPORAL_ETIMEDOUT);
+    TS_OK(temporal_client_get_update_result(tw.client, id, NULL, "update:1", 30000, &res, &err), err);
+    assert_int_equal(json_int(&res, 0), 1);
+    temporal_payloads_cleanup(&res);
+    /* A failing update: the validator rejects negative values. */
+    o.update_id = "update:3";
+    assert_int_equal(update_int(&tw, id, "updateActivity", -1, &o, &v, &err), TEMPORAL_EUPDATE_FAILED);
+    assert_non_null(strstr(err.message, "expected non-negative value (-1)"));
+    finish(&tw, id);
+    ts_worker_stop(&tw);
+}
+
+static void deduplication(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-update-dedup", -1, register_all);
+    char id[160];
+    ts_feature_start(&tw, "CounterWorkflow", NULL, id, sizeof(id));
+    struct temporal_error err;
+    struct temporal_update_options o = TEMPORAL_UPDATE_OPTIONS_INIT;
+    o.update_id = "reused_update_id";
+    int a = 0, b = 0;
+    TS_OK(update_int(&tw, id, "incrementCount", 0, &o, &a, &err), err);
+    TS_OK(update_int(&tw, id, "incrementCount", 0, &o, &b, &err), err);
+    assert_int_equal(a, 1);
+    assert_int_equal(b, 1);
+    assert_int_equal(finish(&tw, id), 1);
+    assert_int_equal(count_events(&tw, id, UPDATE_COMPLETED_EVENT), 1);
+    ts_worker_stop(&tw);
+}
+
+static void non_durable_reject(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-update-reject", -1, register_all);
+    char id[160];
+    ts_feature_start(&tw, "CounterWorkflow", NULL, id, sizeof(id));
+    struct temporal_error err;
+    int v = 0;
+    assert_int_equal(update_int(&tw, id, "updateActivity", -1, NULL, &v, &err), TEMPORAL_EUPDATE_FAILED);
+    for (int i = 0; i < 5; i++) {
+        TS_OK(update_int(&tw, id, "updateActivity", 2, NULL, &v, &err), err);
+        assert_int_equal(v, 2 * (i + 1));
+        assert_int_equal(update_int(&tw, id, "updateActivity", -1, NULL, &v, &err),
+                         TEMPORAL_EUPDATE_FAILED);
+    }
+    assert_int_equal(finish(&tw, id), 10);
+    assert_int_equal(count_events(&tw, id, UPDATE_REJECTED_EVENT), 0);
+    replays_cleanly(&tw, id, counter_workflow);
+    ts_worker_stop(&tw);
+}
+
+static void validation_replay(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    /* No cache: every task replays, and the validator must not run again. */
+    ts_feature_worker(&tw, "feat-update-valreplay", 0, register_all);
+    char id[160];
+    ts_feature_start(&tw, "CounterWorkflow", NULL, id, sizeof(id));
+    struct temporal_error err;
+    int v = 0;
+    validations = 0;
+    TS_OK(update_int(&tw, id, "doSomeStuff", 0, NULL, &v, &err), err);
+    assert_int_equal(v, 6);
+    finish(&tw, id);
+    replays_cleanly(&tw, id, counter_workflow);
+    assert_int_equal(validations, 1);
+    ts_worker_stop(&tw);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(basic),
+    cmocka_unit_test(activities),
+    cmocka_unit_test(async_accepted),
+    cmocka_unit_test(deduplication),
+    cmocka_unit_test(non_durable_reject),
+    cmocka_unit_test(validation_replay),
+};
+TS_MAIN(tests)
