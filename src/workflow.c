@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "coro.h"
+#include "history_json.h"
 #include "wf_engine.h"
 
 #define DEFAULT_FAILURE_TYPE "TemporalCError"
@@ -2725,5 +2726,36 @@ int temporal_workflow_replay(temporal_workflow_fn fn, void *user_data, const uin
         }
     }
     temporal__api__history__v1__history__free_unpacked(h, NULL);
+    return rc;
+}
+
+int temporal_workflow_replay_json(temporal_workflow_fn fn, void *user_data, const char *json,
+                                  size_t len, struct temporal_error *err)
+{
+    if (fn == NULL || json == NULL)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1, "replay needs workflow code and a history");
+    json_error_t jerr;
+    json_t *doc = json_loadb(json, len, 0, &jerr);
+    if (doc == NULL)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1, "the history is not JSON: %s (line %d)",
+                              jerr.text, jerr.line);
+    size_t count = json_is_array(doc) ? json_array_size(doc) : 1;
+    int rc = count == 0 ? temporal__fail(err, TEMPORAL_EINVAL, -1, "the history array is empty") : 0;
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        uint8_t *bytes = NULL;
+        size_t n = 0;
+        rc = temporal__history_from_json(json_is_array(doc) ? json_array_get(doc, i) : doc, &bytes,
+                                         &n, err);
+        if (rc == 0)
+            rc = temporal_workflow_replay(fn, user_data, bytes, n, err);
+        free(bytes);
+        if (rc != 0 && count > 1) {
+            char message[TEMPORAL_ERROR_MESSAGE_SIZE];
+            snprintf(message, sizeof(message), "%s", err ? err->message : "");
+            if (err != NULL)
+                temporal__fail(err, rc, -1, "history %zu of %zu: %s", i + 1, count, message);
+        }
+    }
+    json_decref(doc);
     return rc;
 }

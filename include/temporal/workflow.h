@@ -466,6 +466,19 @@ TEMPORAL_API int temporal_workflow_replay(temporal_workflow_fn fn, void *user_da
                                           const uint8_t *history, size_t len,
                                           struct temporal_error *err);
 
+/**
+ * Like temporal_workflow_replay(), for a history in JSON: |json| (|len| bytes) is a History
+ * as `temporal workflow show --output json` writes it (protobuf's JSON mapping; enum values
+ * by full or short name), or a JSON array of such histories (as the temporalio/features
+ * repository stores them), replayed one after the other.  Returns what
+ * temporal_workflow_replay() returns for the first history that does not replay cleanly,
+ * or TEMPORAL_EINVAL for a document that is not a history (|err| names the place).
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_replay_json(temporal_workflow_fn fn, void *user_data,
+                                               const char *json, size_t len,
+                                               struct temporal_error *err);
+
 TEMPORAL_EXTERN_C_END
 
 #endif /* TEMPORAL_WORKFLOW_H */

@@ -385,8 +385,8 @@ static int one_or_two_steps(struct temporal_workflow_ctx *ctx, const struct temp
 
 /* Runs one workflow of |fn| (registered as "Patchable") to completion on a worker with
  * |max_cached| cached runs; returns its result and its recorded history. */
-static char *run_to_completion(temporal_workflow_fn fn, int32_t max_cached,
-                               struct temporal_history *h)
+static char *run_to_completion_id(temporal_workflow_fn fn, int32_t max_cached,
+                                  struct temporal_history *h, char *id_out, size_t id_cap)
 {
     char tq[96], id[128];
     ts_unique(tq, sizeof(tq), "c-patch");
@@ -415,7 +415,15 @@ static char *run_to_completion(temporal_workflow_fn fn, int32_t max_cached,
     temporal_payloads_cleanup(&res);
     TS_OK(temporal_client_fetch_history(rw.client, id, NULL, h, &err), err);
     ts_worker_stop(&rw);
+    if (id_out != NULL)
+        snprintf(id_out, id_cap, "%s", id);
     return result;
+}
+
+static char *run_to_completion(temporal_workflow_fn fn, int32_t max_cached,
+                               struct temporal_history *h)
+{
+    return run_to_completion_id(fn, max_cached, h, NULL, 0);
 }
 
 static void patched_code_change(void **state)
@@ -562,8 +570,81 @@ static void side_effects_are_recorded(void **state)
     temporal_history_cleanup(&h);
 }
 
+/* "EVENT_TYPE_MARKER_RECORDED" -> "MarkerRecorded" for every value of the enum whose
+ * prefix is |prefix|, the short form some tools write. */
+static void shorten_enum_names(json_t *j, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    if (json_is_object(j)) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(j, key, v) {
+            if (json_is_string(v) && strncmp(json_string_value(v), prefix, n) == 0) {
+                char pascal[128];
+                size_t k = 0;
+                bool upper = true;
+                for (const char *c = json_string_value(v) + n; *c && k + 1 < sizeof(pascal); c++) {
+                    if (*c == '_') {
+                        upper = true;
+                        continue;
+                    }
+                    pascal[k++] = upper ? *c : (char)(*c - 'A' + 'a');
+                    upper = false;
+                }
+                pascal[k] = '\0';
+                json_object_set_new(j, key, json_string(pascal));
+            } else {
+                shorten_enum_names(v, prefix);
+            }
+        }
+    } else if (json_is_array(j)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v) shorten_enum_names(v, prefix);
+    }
+}
+
+static void replay_json_history(void **state)
+{
+    (void)state;
+    struct temporal_history h;
+    char id[160];
+    char *result = run_to_completion_id(with_side_effects, -1, &h, id, sizeof(id));
+    free(result);
+    temporal_history_cleanup(&h);
+    /* The history as the CLI exports it. */
+    json_t *doc = ts_cli_json("workflow show -w %s", id);
+    assert_non_null(json_object_get(doc, "events"));
+    char *text = json_dumps(doc, JSON_COMPACT);
+    struct temporal_error err;
+    side_effect_calls = 0;
+    TS_OK(temporal_workflow_replay_json(with_side_effects, NULL, text, strlen(text), &err), err);
+    assert_int_equal(side_effect_calls, 0);
+    assert_int_equal(temporal_workflow_replay_json(one_step, NULL, text, strlen(text), &err),
+                     TEMPORAL_ENONDETERMINISM);
+    print_message("changed code on the JSON history: %s\n", err.message);
+    free(text);
+    /* The features repository's form: an array of histories, short enum names. */
+    shorten_enum_names(doc, "EVENT_TYPE_");
+    shorten_enum_names(doc, "TASK_QUEUE_KIND_");
+    json_t *array = json_pack("[O, O]", doc, doc);
+    text = json_dumps(array, JSON_COMPACT);
+    assert_null(strstr(text, "EVENT_TYPE_"));
+    TS_OK(temporal_workflow_replay_json(with_side_effects, NULL, text, strlen(text), &err), err);
+    free(text);
+    json_decref(array);
+    json_decref(doc);
+    /* A document that is no history says where. */
+    const char *broken = "{\"events\":[{\"eventId\":\"one\"}]}";
+    assert_int_equal(temporal_workflow_replay_json(with_side_effects, NULL, broken, strlen(broken), &err),
+                     TEMPORAL_EINVAL);
+    print_message("broken: %s\n", err.message);
+    assert_non_null(strstr(err.message, "events[0].eventId"));
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(patched_code_change),
+    cmocka_unit_test(replay_json_history),
     cmocka_unit_test(deprecated_patch_code_change),
     cmocka_unit_test(side_effects_are_recorded),
     cmocka_unit_test(versioned_worker_pins_runs),
