@@ -13,11 +13,6 @@
 #define MAX_HEARTBEAT_THROTTLE_MS 60000
 #define DEFAULT_FAILURE_TYPE "TemporalCError"
 
-static int64_t duration_ms(const Google__Protobuf__Duration *d)
-{
-    return d == NULL ? 0 : d->seconds * 1000 + d->nanos / 1000000;
-}
-
 static const char *str_or_empty(const char *s) { return s ? s : ""; }
 
 struct temporal_activity_ctx *temporal__activity_ctx_new(struct temporal_worker *w,
@@ -52,8 +47,8 @@ struct temporal_activity_ctx *temporal__activity_ctx_new(struct temporal_worker 
     in->scheduled_time_ms = temporal__timestamp_ms(task->scheduled_time);
     in->current_attempt_scheduled_time_ms = temporal__timestamp_ms(task->current_attempt_scheduled_time);
     in->started_time_ms = temporal__timestamp_ms(task->started_time);
-    int64_t s2c = duration_ms(task->schedule_to_close_timeout);
-    int64_t st2c = duration_ms(task->start_to_close_timeout);
+    int64_t s2c = temporal__duration_ms(task->schedule_to_close_timeout);
+    int64_t st2c = temporal__duration_ms(task->start_to_close_timeout);
     int64_t deadline = 0;
     if (s2c > 0 && in->scheduled_time_ms > 0)
         deadline = in->scheduled_time_ms + s2c;
@@ -61,7 +56,7 @@ struct temporal_activity_ctx *temporal__activity_ctx_new(struct temporal_worker 
         (deadline == 0 || in->started_time_ms + st2c < deadline))
         deadline = in->started_time_ms + st2c;
     in->deadline_ms = deadline;
-    in->heartbeat_timeout_ms = duration_ms(task->heartbeat_timeout);
+    in->heartbeat_timeout_ms = temporal__duration_ms(task->heartbeat_timeout);
     in->heartbeat_details = &ctx->previous_details;
     int64_t throttle = in->heartbeat_timeout_ms > 0 ? in->heartbeat_timeout_ms * 8 / 10
                                                     : DEFAULT_HEARTBEAT_THROTTLE_MS;
@@ -149,6 +144,10 @@ int temporal_activity_heartbeat(struct temporal_activity_ctx *ctx,
 int64_t temporal__activity_flush_heartbeat(struct temporal_activity_ctx *ctx, bool force)
 {
     struct temporal_worker *w = ctx->worker;
+    if (ctx->task == NULL) { /* a local activity: nothing to tell the server */
+        ctx->heartbeat_pending = false;
+        return 0;
+    }
     if (!ctx->heartbeat_pending || ctx->heartbeat_in_flight)
         return 0;
     int64_t now = temporal__now_monotonic_ms();
@@ -215,8 +214,8 @@ int temporal_activity_fail(struct temporal_activity_ctx *ctx, const char *type,
 
 /* Execution and reporting ------------------------------------------------------------------- */
 
-static const struct temporal__activity_reg *find_activity(const struct temporal_worker *w,
-                                                          const char *name)
+const struct temporal__activity_reg *temporal__activity_find(const struct temporal_worker *w,
+                                                            const char *name)
 {
     for (size_t i = 0; i < w->activity_count; i++)
         if (strcmp(w->activities[i].name, name) == 0)
@@ -224,8 +223,7 @@ static const struct temporal__activity_reg *find_activity(const struct temporal_
     return NULL;
 }
 
-/* "a, b, c" of the registered activity names. */
-static void registered_names(const struct temporal_worker *w, char *buf, size_t cap)
+void temporal__activity_registered_names(const struct temporal_worker *w, char *buf, size_t cap)
 {
     size_t used = 0;
     buf[0] = '\0';
@@ -312,10 +310,10 @@ static void report_failed(struct temporal_activity_ctx *ctx, const char *type, c
 void temporal__activity_execute(struct temporal_activity_ctx *ctx)
 {
     struct temporal_worker *w = ctx->worker;
-    const struct temporal__activity_reg *reg = find_activity(w, ctx->info.activity_type);
+    const struct temporal__activity_reg *reg = temporal__activity_find(w, ctx->info.activity_type);
     if (reg == NULL) {
         char names[512], message[1024];
-        registered_names(w, names, sizeof(names));
+        temporal__activity_registered_names(w, names, sizeof(names));
         snprintf(message, sizeof(message),
                  "activity type '%s' is not registered on this worker (task queue '%s'); "
                  "registered: [%s]",

@@ -187,6 +187,11 @@ Google__Protobuf__Duration *temporal__duration_set(Google__Protobuf__Duration *d
     return d;
 }
 
+int64_t temporal__duration_ms(const Google__Protobuf__Duration *d)
+{
+    return d == NULL ? 0 : d->seconds * 1000 + d->nanos / 1000000;
+}
+
 int64_t temporal__timestamp_ms(const Google__Protobuf__Timestamp *ts)
 {
     return ts == NULL ? 0 : ts->seconds * 1000 + ts->nanos / 1000000;

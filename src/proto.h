@@ -67,6 +67,9 @@ int temporal__payloads_from_proto(struct temporal_payloads *dst, const temporal_
 /** Sets |d| to |ms| milliseconds and returns it. */
 Google__Protobuf__Duration *temporal__duration_set(Google__Protobuf__Duration *d, int64_t ms);
 
+/** Milliseconds of |d|, or 0 if NULL. */
+int64_t temporal__duration_ms(const Google__Protobuf__Duration *d);
+
 /** Milliseconds since the epoch of |ts|, or 0 if NULL. */
 int64_t temporal__timestamp_ms(const Google__Protobuf__Timestamp *ts);
 

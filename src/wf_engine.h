@@ -88,6 +88,56 @@ int temporal__wf_run_add_message(struct temporal_workflow_ctx *run,
 size_t temporal__wf_run_take_messages(struct temporal_workflow_ctx *run,
                                       Temporal__Api__Protocol__V1__Message ***out);
 
+/** A local activity the run waits for, for the worker to execute (borrowed from the run). */
+struct temporal__la_request {
+    const char *seq; /* the command's sequence number: the local activity's id */
+    const char *activity_type;
+    const struct temporal_payloads *input;
+    int64_t schedule_to_close_ms, start_to_close_ms;
+    const struct temporal_retry_policy *retry; /* all fields set (defaults filled in) */
+    int64_t scheduled_time_ms;                 /* workflow time it was scheduled */
+};
+
+/** What became of a local activity (all attempts). */
+struct temporal__la_outcome {
+    int code; /* 0, TEMPORAL_EACTIVITY_FAILED or TEMPORAL_ECANCELED */
+    struct temporal_payloads result;
+    const char *failure_type, *failure_message; /* when failed */
+    bool non_retryable;
+    struct temporal_payloads failure_details;
+    int32_t attempt; /* the last attempt */
+};
+
+/**
+ * The next local activity the current task requested that is not running yet (marked
+ * running now), or NULL.  Valid until the run is resolved or freed.
+ */
+const struct temporal__la_request *temporal__wf_run_next_local_activity(struct temporal_workflow_ctx *run);
+
+/** What the run wants of a running local activity. */
+enum temporal__la_want {
+    TEMPORAL__LA_WAIT,        /* its outcome */
+    TEMPORAL__LA_WAIT_CANCEL, /* its outcome, after it was asked to stop (WAIT_COMPLETED) */
+    TEMPORAL__LA_GONE,        /* nothing any more (cancelled, abandoned, or unknown) */
+};
+
+enum temporal__la_want temporal__wf_run_local_activity_want(const struct temporal_workflow_ctx *run,
+                                                            const char *seq);
+
+/**
+ * Resolves local activity |seq| with |outcome| (copied): the workflow code sees it at the
+ * next temporal__wf_run_resume(), and its marker is among the next commands.  An outcome
+ * the run no longer waits for is ignored.  Returns 0 or TEMPORAL_ENOMEM.
+ */
+int temporal__wf_run_resolve_local_activity(struct temporal_workflow_ctx *run, const char *seq,
+                                            const struct temporal__la_outcome *outcome);
+
+/** Runs workflow code again in the current task (after resolutions), like an activation. */
+int temporal__wf_run_resume(struct temporal_workflow_ctx *run, struct temporal_error *err);
+
+/** The start-to-close timeout of the run's workflow tasks (ms; 10 s if history says none). */
+int64_t temporal__wf_run_task_timeout_ms(const struct temporal_workflow_ctx *run);
+
 /** True once the run issued its final command (complete, fail, cancel, continue-as-new). */
 bool temporal__wf_run_finished(const struct temporal_workflow_ctx *run);
 

@@ -108,6 +108,7 @@ struct temporal__wf_cache_entry {
     struct temporal_workflow_ctx *run;
     bool busy;
     bool sticky; /* our last completion for this run carried sticky attributes */
+    struct temporal__la_exec *las; /* local activities of |run| being executed */
     struct temporal__wf_cache_entry *prev, *next; /* MRU first */
 };
 
@@ -137,8 +138,23 @@ static void cache_push_front(struct temporal_worker *w, struct temporal__wf_cach
     w->cache_count++;
 }
 
-static void entry_free(struct temporal__wf_cache_entry *e)
+/* Stops the local activities of |e|'s run (asked to stop, then waited for) and frees them. */
+static void entry_drop_local_activities(struct temporal_worker *w, struct temporal__wf_cache_entry *e)
 {
+    pthread_mutex_lock(&w->mu);
+    for (struct temporal__la_exec *x = e->las; x; x = x->next)
+        temporal__la_cancel_locked(x);
+    pthread_mutex_unlock(&w->mu);
+    for (struct temporal__la_exec *x = e->las, *n; x; x = n) {
+        n = x->next;
+        temporal__la_free(x);
+    }
+    e->las = NULL;
+}
+
+static void entry_free(struct temporal_worker *w, struct temporal__wf_cache_entry *e)
+{
+    entry_drop_local_activities(w, e);
     temporal__wf_run_free(e->run);
     free(e->run_id);
     free(e);
@@ -198,7 +214,7 @@ static void cache_release(struct temporal_worker *w, struct temporal__wf_cache_e
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
     for (size_t i = 0; i < ndrop; i++)
-        entry_free(drop[i]);
+        entry_free(w, drop[i]);
 }
 
 void temporal__wf_cache_unstick(struct temporal_worker *w)
@@ -232,7 +248,7 @@ void temporal__wf_cache_clear(struct temporal_worker *w)
     pthread_mutex_unlock(&w->mu);
     for (struct temporal__wf_cache_entry *e = all, *n; e; e = n) {
         n = e->next;
-        entry_free(e);
+        entry_free(w, e);
     }
 }
 
@@ -360,7 +376,8 @@ static bool worker_stopping(struct temporal_worker *w)
  * state is then ahead of history and it must be rebuilt). */
 static int respond_completed(struct temporal_worker *w, const wf_task *task,
                              struct temporal_workflow_ctx *run, struct query_answers *answers,
-                             bool *sticky_out, bool *discarded_out, struct temporal_error *err)
+                             bool heartbeat, bool *sticky_out, bool *discarded_out,
+                             struct temporal_error *err)
 {
     temporal__pb_command **commands = NULL;
     size_t n = temporal__wf_run_take_commands(run, &commands);
@@ -393,6 +410,9 @@ static int respond_completed(struct temporal_worker *w, const wf_task *task,
     req.commands = commands;
     req.n_messages = n_messages;
     req.messages = messages;
+    /* Local activities still running: this completion keeps the task alive, and the
+     * server gives the run a new task at once. */
+    req.force_create_new_workflow_task = heartbeat;
     req.identity = w->identity;
     req.namespace_ = w->namespace_name;
     /* Leaving sticky attributes out turns stickiness off: no cache, the run ended, or this
@@ -486,8 +506,76 @@ static void registered_workflows(const struct temporal_worker *w, char *buf, siz
         temporal__list_append(buf, cap, &used, w->workflows[i].name);
 }
 
+/*
+ * Executes the local activities the run waits for, feeding each outcome back (the workflow
+ * code then runs again and may ask for more), until it waits for none, or until 80% of the
+ * workflow task timeout has passed since |task_start_ms|: then |*heartbeat| is set and the
+ * task is completed with a request for a new one, the activities running on.
+ */
+static int drive_local_activities(struct temporal_worker *w, struct temporal__wf_cache_entry *entry,
+                                  int64_t task_start_ms, bool *heartbeat, struct temporal_error *err)
+{
+    struct temporal_workflow_ctx *run = entry->run;
+    int64_t deadline = task_start_ms + temporal__wf_run_task_timeout_ms(run) * 8 / 10;
+    *heartbeat = false;
+    for (;;) {
+        const struct temporal__la_request *r;
+        while ((r = temporal__wf_run_next_local_activity(run)) != NULL) {
+            struct temporal__la_exec *x = temporal__la_start(w, run, r);
+            if (x == NULL)
+                return temporal__fail(err, TEMPORAL_ENOMEM, -1,
+                                      "cannot start local activity '%s' (out of memory or threads)",
+                                      r->activity_type);
+            x->next = entry->las;
+            entry->las = x;
+        }
+        struct temporal__la_exec *done = NULL;
+        pthread_mutex_lock(&w->mu);
+        for (;;) {
+            bool waiting = false;
+            for (struct temporal__la_exec **pp = &entry->las; *pp;) {
+                struct temporal__la_exec *x = *pp;
+                enum temporal__la_want want = temporal__wf_run_local_activity_want(run, x->seq);
+                if (want != TEMPORAL__LA_WAIT)
+                    temporal__la_cancel_locked(x);
+                if (x->done) {
+                    *pp = x->next;
+                    x->next = done;
+                    done = x;
+                    continue;
+                }
+                waiting = waiting || want != TEMPORAL__LA_GONE;
+                pp = &x->next;
+            }
+            if (done != NULL || !waiting)
+                break;
+            int64_t left = deadline - temporal__now_monotonic_ms();
+            if (left <= 0) {
+                *heartbeat = true;
+                break;
+            }
+            temporal__worker_wait_ms(w, left);
+        }
+        pthread_mutex_unlock(&w->mu);
+        if (done == NULL)
+            return 0;
+        int rc = 0;
+        for (struct temporal__la_exec *x = done, *n; x; x = n) {
+            n = x->next;
+            if (rc == 0)
+                rc = temporal__wf_run_resolve_local_activity(run, x->seq, &x->outcome);
+            temporal__la_free(x);
+        }
+        if (rc != 0)
+            return temporal__fail(err, rc, -1, "out of memory recording a local activity");
+        if ((rc = temporal__wf_run_resume(run, err)) != 0)
+            return rc;
+    }
+}
+
 static void handle_task(struct temporal_worker *w, wf_task *task)
 {
+    int64_t task_start_ms = temporal__now_monotonic_ms();
     Temporal__Api__Common__V1__WorkflowExecution *exec = task->workflow_execution;
     const char *type = task->workflow_type ? task->workflow_type->name : "";
     if (exec == NULL)
@@ -525,6 +613,7 @@ static void handle_task(struct temporal_worker *w, wf_task *task)
     struct temporal_workflow_ctx *run = entry ? entry->run : NULL;
     if (rc == 0 && (run == NULL || temporal__wf_run_last_event_id(run) + 1 != first)) {
         if (run != NULL) {
+            entry_drop_local_activities(w, entry);
             temporal__wf_run_free(run);
             entry->run = run = NULL;
         }
@@ -576,11 +665,20 @@ static void handle_task(struct temporal_worker *w, wf_task *task)
         cache_release(w, entry, false);
         return;
     }
+    bool heartbeat = false;
+    rc = drive_local_activities(w, entry, task_start_ms, &heartbeat, &err);
+    if (rc != 0) {
+        temporal__worker_log(w, TEMPORAL_LOG_ERROR, "workflow task of %s (%s) failed: %s",
+                             exec->workflow_id, type, err.message);
+        respond_failed(w, task, rc, err.message);
+        cache_release(w, entry, false);
+        return;
+    }
     struct query_answers answers;
     bool discarded = false;
     rc = answer_queries(run, task, &answers);
     if (rc == 0)
-        rc = respond_completed(w, task, run, &answers, &entry->sticky, &discarded, &err);
+        rc = respond_completed(w, task, run, &answers, heartbeat, &entry->sticky, &discarded, &err);
     answers_free(&answers);
     if (rc != 0)
         temporal__worker_log(w, TEMPORAL_LOG_WARN,

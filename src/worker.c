@@ -40,8 +40,7 @@ static void deadline_in(struct timespec *ts, int64_t ms)
     }
 }
 
-/* Waits on |w->cv| for at most |ms| (mu held).  Returns false on timeout. */
-static bool wait_ms(struct temporal_worker *w, int64_t ms)
+bool temporal__worker_wait_ms(struct temporal_worker *w, int64_t ms)
 {
     struct timespec ts;
     deadline_in(&ts, ms);
@@ -336,7 +335,7 @@ void temporal__worker_poll_error(struct temporal_worker *w, int rc, const struct
         w->stopping = true;
         pthread_cond_broadcast(&w->cv);
     } else {
-        wait_ms(w, POLL_FATAL_PAUSE_MS);
+        temporal__worker_wait_ms(w, POLL_FATAL_PAUSE_MS);
     }
 }
 
@@ -417,7 +416,7 @@ static void *flusher_main(void *arg)
             }
         }
         int64_t wait = next ? next - temporal__now_monotonic_ms() : 1000;
-        wait_ms(w, wait > 0 ? wait : 1);
+        temporal__worker_wait_ms(w, wait > 0 ? wait : 1);
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
@@ -565,7 +564,7 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
     pthread_mutex_lock(&w->mu);
     while ((w->running_list != NULL || w->queue_head != NULL) &&
            temporal__now_monotonic_ms() < grace_end)
-        wait_ms(w, grace_end - temporal__now_monotonic_ms());
+        temporal__worker_wait_ms(w, grace_end - temporal__now_monotonic_ms());
     /* The last activity results schedule workflow tasks on our sticky queue a moment later:
      * keep taking them until the queue has been quiet for a while (bounded). */
     if (w->workflow_count > 0 && w->max_cached_workflows > 0) {
@@ -576,7 +575,7 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
             int64_t quiet_until = w->last_sticky_task_ms + STICKY_DRAIN_QUIET_MS;
             if (now >= quiet_until || now >= drain_end)
                 break;
-            wait_ms(w, (quiet_until < drain_end ? quiet_until : drain_end) - now);
+            temporal__worker_wait_ms(w, (quiet_until < drain_end ? quiet_until : drain_end) - now);
         }
     }
 
@@ -608,7 +607,7 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
                 pthread_cond_wait(&w->cv, &w->mu);
             break;
         }
-        wait_ms(w, left);
+        temporal__worker_wait_ms(w, left);
     }
     pthread_mutex_unlock(&w->mu);
     for (uint32_t i = 0; i < started; i++)
@@ -626,7 +625,7 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
     pthread_cond_broadcast(&w->cv);
     while ((w->running_list != NULL || w->queue_head != NULL) &&
            temporal__now_monotonic_ms() < grace_end)
-        wait_ms(w, grace_end - temporal__now_monotonic_ms());
+        temporal__worker_wait_ms(w, grace_end - temporal__now_monotonic_ms());
     for (struct temporal_activity_ctx *c = w->running_list; c; c = c->next)
         if (c->cancel_reason == TEMPORAL_ACTIVITY_NOT_CANCELLED)
             c->cancel_reason = TEMPORAL_ACTIVITY_CANCEL_WORKER_SHUTDOWN;

@@ -132,6 +132,13 @@ struct temporal_activity_ctx *temporal__activity_ctx_new(struct temporal_worker 
                                                          temporal__activity_task *task);
 void temporal__activity_ctx_free(struct temporal_activity_ctx *ctx);
 
+/** The registration of activity type |name|, or NULL. */
+const struct temporal__activity_reg *temporal__activity_find(const struct temporal_worker *w,
+                                                            const char *name);
+
+/** "a, b, c" of the registered activity names into |buf|. */
+void temporal__activity_registered_names(const struct temporal_worker *w, char *buf, size_t cap);
+
 /** Runs the activity of |ctx| and reports its outcome to the server.  Called without |mu|. */
 void temporal__activity_execute(struct temporal_activity_ctx *ctx);
 
@@ -151,6 +158,44 @@ void temporal__worker_log(struct temporal_worker *w, enum temporal_log_level lev
  */
 void temporal__worker_poll_error(struct temporal_worker *w, int rc, const struct temporal_error *err,
                                  int64_t *since);
+
+/** Waits on |w->cv| for at most |ms| (mu held).  Returns false on timeout. */
+bool temporal__worker_wait_ms(struct temporal_worker *w, int64_t ms);
+
+/**
+ * A local activity being executed (local_activity.c): one thread runs its attempts, with
+ * the retry policy's backoff in between, and leaves the outcome here.  Owned by the cache
+ * entry of its run; the run itself is touched only by the thread processing its task.
+ */
+struct temporal__la_exec {
+    struct temporal_worker *w;
+    char *seq, *activity_type, *workflow_id, *run_id, *workflow_type;
+    struct temporal_payloads input;
+    int64_t schedule_to_close_ms, start_to_close_ms;
+    int64_t scheduled_ms; /* wall clock, when the worker started it */
+    struct temporal_retry_policy retry;
+    char **non_retryable;
+    pthread_t thread;
+    /* Guarded by w->mu. */
+    bool done;
+    bool cancel;
+    struct temporal_activity_ctx *attempt; /* the attempt running, or NULL */
+    /* Set once done. */
+    struct temporal__la_outcome outcome;
+    char *failure_type, *failure_message;
+    struct temporal__la_exec *next;
+};
+
+/** Starts executing |r| for |run| on a new thread.  NULL on OOM (or no thread). */
+struct temporal__la_exec *temporal__la_start(struct temporal_worker *w,
+                                             const struct temporal_workflow_ctx *run,
+                                             const struct temporal__la_request *r);
+
+/** Asks |x| to stop (its running attempt sees a cancellation).  mu held. */
+void temporal__la_cancel_locked(struct temporal__la_exec *x);
+
+/** Waits for |x|'s thread to end (ask it to stop first if it need not finish) and frees it. */
+void temporal__la_free(struct temporal__la_exec *x);
 
 /** Workflow poller thread (wf_worker.c); |arg| is a struct temporal__poller_arg. */
 void *temporal__wf_poller_main(void *arg);

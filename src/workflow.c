@@ -42,6 +42,7 @@ enum machine_kind {
     M_MODIFY_PROPERTIES,
     M_UPDATE_ACCEPTED,
     M_UPDATE_COMPLETED,
+    M_LOCAL_ACTIVITY,
 };
 
 static const char *const machine_names[] = {
@@ -52,6 +53,7 @@ static const char *const machine_names[] = {
     "RequestCancelExternalWorkflowExecution", "RecordMarker(side effect)",
     "UpsertWorkflowSearchAttributes", "ModifyWorkflowProperties",
     "ProtocolMessage(update accepted)", "ProtocolMessage(update completed)",
+    "RecordMarker(local activity)",
 };
 
 /* Type URLs of the update protocol's messages (google.protobuf.Any). */
@@ -65,6 +67,13 @@ static const char *const machine_names[] = {
 #define SIDE_EFFECT_MARKER_NAME "SideEffect"
 #define SIDE_EFFECT_ID_DETAIL "side-effect-id"
 #define SIDE_EFFECT_DATA_DETAIL "data"
+/* Local-activity markers use sdk-core's format: details "data" (JSON of the attempt) and
+ * "result"; a failure goes in the marker's failure field. */
+#define LA_MARKER_NAME "core_local_activity"
+#define LA_DATA_DETAIL "data"
+#define LA_RESULT_DETAIL "result"
+#define LA_DEFAULT_INITIAL_INTERVAL_MS 1000
+#define LA_DEFAULT_BACKOFF 2.0
 
 /* One command and what became of it.  Owns everything its command message points to. */
 struct machine {
@@ -106,6 +115,12 @@ struct machine {
     struct temporal__payload_map_view fields_view;
     char *update_id;  /* M_UPDATE_*: the update; its protocol message's id is message_id */
     char *message_id;
+    /* M_LOCAL_ACTIVITY: its state, the request the worker executes, its retry policy. It
+     * joins the command queue only once resolved (its marker is recorded then). */
+    enum { LA_WAITING, LA_RUNNING, LA_DONE } la_state;
+    bool la_cancel_requested;
+    struct temporal__la_request la;
+    struct temporal_retry_policy la_retry;
     struct temporal__payloads_view marker_extra_view;
     union {
         Temporal__Api__Command__V1__RecordMarkerCommandAttributes marker;
@@ -134,6 +149,7 @@ struct machine {
     size_t non_retryable_count;
     Temporal__Api__Failure__V1__Failure failure;
     Temporal__Api__Failure__V1__ApplicationFailureInfo app_info;
+    Temporal__Api__Failure__V1__CanceledFailureInfo canceled_info;
     char *failure_type;
     char *failure_message;
     struct temporal__payloads_view failure_view;
@@ -264,6 +280,7 @@ struct temporal_workflow_ctx {
     /* Set by workflow code that cannot go on in this task (a failed side effect, a replay
      * that no longer matches): the activation stops and the task fails. */
     struct temporal_error task_error;
+    int64_t task_timeout_ms; /* of the latest WorkflowTaskScheduled */
 };
 
 /* A marker a replayed task recorded: a patch (|id| = patch id) or a side effect (|id| = the
@@ -273,6 +290,8 @@ struct recorded_marker {
     char *id;
     bool deprecated;
     struct temporal_payloads data;
+    /* Local activities: the failure (borrowed from the event; NULL on success). */
+    const Temporal__Api__Failure__V1__Failure *failure;
 };
 
 struct patch_memo {
@@ -514,8 +533,22 @@ static const char *machine_label(const struct machine *m)
     return m->kind == M_PATCH_MARKER ? str0(m->patch_id) : m->id;
 }
 
-/* Queues a new machine's command; returns it (NULL on OOM). */
-static struct machine *machine_add(struct temporal_workflow_ctx *run, enum machine_kind kind)
+/* Puts |m|'s command at the end of the queue of commands awaiting their events. */
+static void machine_enqueue(struct temporal_workflow_ctx *run, struct machine *m)
+{
+    if (run->queue_tail)
+        run->queue_tail->next_queue = m;
+    else
+        run->queue_head = m;
+    run->queue_tail = m;
+    /* During replay a command is "sent" already: history must hold its event. */
+    m->sent = run->replaying;
+    m->activation = run->activations;
+}
+
+/* A new machine, its command queued now if |enqueue| (NULL on OOM). */
+static struct machine *machine_new(struct temporal_workflow_ctx *run, enum machine_kind kind,
+                                   bool enqueue)
 {
     struct machine *m = calloc(1, sizeof(*m));
     if (m == NULL)
@@ -532,16 +565,17 @@ static struct machine *machine_add(struct temporal_workflow_ctx *run, enum machi
     else
         run->machines = m;
     run->machines_tail = m;
-    if (run->queue_tail)
-        run->queue_tail->next_queue = m;
-    else
-        run->queue_head = m;
-    run->queue_tail = m;
-    /* During replay a command is "sent" already: history must hold its event. */
-    m->sent = run->replaying;
+    if (enqueue)
+        machine_enqueue(run, m);
     m->activation = run->activations;
     run->progress++;
     return m;
+}
+
+/* Queues a new machine's command; returns it (NULL on OOM). */
+static struct machine *machine_add(struct temporal_workflow_ctx *run, enum machine_kind kind)
+{
+    return machine_new(run, kind, true);
 }
 
 /* The machine whose initial event is |event_id|. */
@@ -1250,6 +1284,8 @@ static int kind_of_event(const temporal__pb_event *e)
                                : "";
         if (strcmp(name, PATCH_MARKER_NAME) == 0)
             return M_PATCH_MARKER;
+        if (strcmp(name, LA_MARKER_NAME) == 0)
+            return M_LOCAL_ACTIVITY;
         return strcmp(name, SIDE_EFFECT_MARKER_NAME) == 0 ? M_SIDE_EFFECT_MARKER : -1;
     }
     case EV(START_CHILD_WORKFLOW_EXECUTION_INITIATED):
@@ -1331,8 +1367,25 @@ static int read_marker(const temporal__pb_event *e, struct recorded_marker *out)
                 return TEMPORAL_ENOMEM;
             }
         }
+    } else if (strcmp(str0(a->marker_name), LA_MARKER_NAME) == 0) {
+        j = payload_json(marker_detail(a, LA_DATA_DETAIL));
+        json_t *seq = json_object_get(j, "seq");
+        if (json_is_integer(seq)) {
+            char id[24];
+            snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(seq));
+            out->kind = M_LOCAL_ACTIVITY;
+            out->id = temporal__strdup(id);
+            out->failure = a->failure;
+            if (out->id != NULL &&
+                temporal__payloads_from_proto(&out->data, marker_detail(a, LA_RESULT_DETAIL)) != 0) {
+                json_decref(j);
+                recorded_marker_cleanup(out);
+                return TEMPORAL_ENOMEM;
+            }
+        }
     }
-    bool known = out->kind == M_PATCH_MARKER || out->kind == M_SIDE_EFFECT_MARKER;
+    bool known = out->kind == M_PATCH_MARKER || out->kind == M_SIDE_EFFECT_MARKER ||
+                 out->kind == M_LOCAL_ACTIVITY;
     json_decref(j);
     if (!known)
         return 1;
@@ -1361,6 +1414,29 @@ static int match_command(struct temporal_workflow_ctx *run, const temporal__pb_e
         recorded_marker_cleanup(&marker);
         if (skip)
             return 0;
+        if (kind == M_LOCAL_ACTIVITY) {
+            /* A local activity's marker is recorded when it finishes, which can be after
+             * commands issued later: it is matched by its sequence number, wherever it is. */
+            struct machine *prev = NULL;
+            for (m = run->queue_head; m; prev = m, m = m->next_queue)
+                if (m->kind == M_LOCAL_ACTIVITY && strcmp(m->id, id) == 0)
+                    break;
+            if (m == NULL)
+                return nd_fail(err, e->event_id,
+                               "history has the marker of local activity %s but the workflow "
+                               "code did not run that local activity (or it has not finished)",
+                               id);
+            if (prev)
+                prev->next_queue = m->next_queue;
+            else
+                run->queue_head = m->next_queue;
+            if (run->queue_tail == m)
+                run->queue_tail = prev;
+            m->matched = true;
+            m->sent = true;
+            m->initial_event_id = e->event_id;
+            return 0;
+        }
         if (m != NULL && (int)m->kind == (int)kind && !same)
             return nd_fail(err, e->event_id,
                            kind == M_PATCH_MARKER
@@ -1469,7 +1545,10 @@ static void resolve_activity(struct temporal_workflow_ctx *run, struct machine *
         char text[TEMPORAL_ERROR_MESSAGE_SIZE];
         temporal__failure_describe(failure, text, sizeof(text));
         temporal__fail(&m->error, code, -1, "%s '%s' (id %s) %s: %s",
-                       m->kind == M_CHILD ? "child workflow" : "activity", m->activity_type,
+                       m->kind == M_CHILD            ? "child workflow"
+                       : m->kind == M_LOCAL_ACTIVITY ? "local activity"
+                                                     : "activity",
+                       m->activity_type,
                        m->kind == M_CHILD ? m->child_id : m->id,
                        code == TEMPORAL_ECANCELED ? "was cancelled" : "failed", text);
         const char *detail = default_detail;
@@ -1610,6 +1689,8 @@ static int apply_child_event(struct temporal_workflow_ctx *run, const temporal__
     return 0;
 }
 
+static void resolve_la_from_history(struct temporal_workflow_ctx *run, struct machine *m);
+
 static void forget_upcoming(struct temporal_workflow_ctx *run)
 {
     for (size_t i = 0; i < run->upcoming_count; i++)
@@ -1656,6 +1737,10 @@ static int look_ahead_markers(struct temporal_workflow_ctx *run, temporal__pb_ev
         run->upcoming = u;
         u[run->upcoming_count++] = r;
     }
+    /* Local activities still waiting whose outcome this task recorded resolve now. */
+    for (struct machine *m = run->machines; m; m = m->next)
+        if (m->kind == M_LOCAL_ACTIVITY && !m->resolved)
+            resolve_la_from_history(run, m);
     return 0;
 }
 
@@ -1696,6 +1781,10 @@ int temporal__wf_run_apply(struct temporal_workflow_ctx *run, temporal__pb_event
             rc = apply_started(run, e);
             break;
         case EV(WORKFLOW_TASK_SCHEDULED):
+            if (e->workflow_task_scheduled_event_attributes &&
+                e->workflow_task_scheduled_event_attributes->start_to_close_timeout)
+                run->task_timeout_ms = temporal__duration_ms(
+                    e->workflow_task_scheduled_event_attributes->start_to_close_timeout);
             /* Every command of the previous task must have met its event by now. */
             if (run->queue_head != NULL && run->queue_head->sent)
                 return nd_fail(err, e->event_id,
@@ -1718,6 +1807,8 @@ int temporal__wf_run_apply(struct temporal_workflow_ctx *run, temporal__pb_event
             run->replaying = !current;
             if (run->replaying && (rc = look_ahead_markers(run, events + i + 1, count - i - 1)) != 0)
                 break;
+            if (!run->replaying)
+                forget_upcoming(run); /* they point into events of an earlier call */
             run->now_ms = temporal__timestamp_ms(e->event_time);
             run->info.history_length = e->event_id;
             rc = activate(run, err);
@@ -2052,15 +2143,17 @@ int temporal_workflow_continue_as_new(struct temporal_workflow_ctx *ctx,
     return TEMPORAL_ECONTINUED_AS_NEW;
 }
 
-/* Makes |m| a RecordMarker command |name| whose details are |key| = m->payloads and, if
- * |extra_key| is not NULL, |extra_key| = m->marker_extra.  Returns 0 or TEMPORAL_ENOMEM. */
+/* Makes |m| a RecordMarker command |name| whose details are |key| = |list| and, if
+ * |extra_key| is not NULL, |extra_key| = |extra_list| (both owned by |m|).  Returns 0 or
+ * TEMPORAL_ENOMEM. */
 static int set_marker_command(struct machine *m, const char *name, const char *key,
-                              const char *extra_key)
+                              const struct temporal_payloads *list, const char *extra_key,
+                              const struct temporal_payloads *extra_list)
 {
     int rc = 0;
-    temporal__payloads_view_init(&m->view, &m->payloads, &rc);
+    temporal__payloads_view_init(&m->view, list, &rc);
     if (rc == 0 && extra_key != NULL)
-        temporal__payloads_view_init(&m->marker_extra_view, &m->marker_extra, &rc);
+        temporal__payloads_view_init(&m->marker_extra_view, extra_list, &rc);
     if (rc != 0)
         return rc;
     size_t n = 0;
@@ -2116,7 +2209,7 @@ static bool check_patch(struct temporal_workflow_ctx *ctx, const char *patch_id,
     json_decref(data);
     if (m == NULL || text == NULL || (m->patch_id = temporal__strdup(patch_id)) == NULL ||
         temporal_payloads_add_json(&m->payloads, text, strlen(text)) != 0 ||
-        set_marker_command(m, PATCH_MARKER_NAME, PATCH_MARKER_DETAIL, NULL) != 0)
+        set_marker_command(m, PATCH_MARKER_NAME, PATCH_MARKER_DETAIL, &m->payloads, NULL, NULL) != 0)
         fail_task(ctx, TEMPORAL_ENOMEM, "out of memory recording patch '%s'", patch_id);
     free(text);
     return true;
@@ -2159,8 +2252,8 @@ int temporal_workflow_side_effect(struct temporal_workflow_ctx *ctx,
                              m->id, ctx->workflow_id, temporal_strerror(rc));
     }
     if (temporal_payloads_add_json(&m->marker_extra, m->id, strlen(m->id)) != 0 ||
-        set_marker_command(m, SIDE_EFFECT_MARKER_NAME, SIDE_EFFECT_DATA_DETAIL,
-                           SIDE_EFFECT_ID_DETAIL) != 0 ||
+        set_marker_command(m, SIDE_EFFECT_MARKER_NAME, SIDE_EFFECT_DATA_DETAIL, &m->payloads,
+                           SIDE_EFFECT_ID_DETAIL, &m->marker_extra) != 0 ||
         copy_payloads(out, &m->payloads) != 0)
         return fail_task(ctx, TEMPORAL_ENOMEM, "out of memory recording a side effect");
     return 0;
@@ -2500,6 +2593,202 @@ int temporal_workflow_execute_child(struct temporal_workflow_ctx *ctx, const cha
     return copy_payloads(out, &m->result);
 }
 
+/* Local activities ------------------------------------------------------------------------------ */
+
+/* The outcome of local activity |m|: the workflow code sees it, and its marker (if any)
+ * joins the command queue. */
+static void resolve_la(struct temporal_workflow_ctx *run, struct machine *m, int code,
+                       const temporal__pb_failure *failure)
+{
+    resolve_activity(run, m, code, NULL, failure,
+                     code == TEMPORAL_ECANCELED ? "CanceledFailure" : "ApplicationFailure");
+    m->la_state = LA_DONE;
+}
+
+/* While replaying: resolves |m| from the marker the replayed task recorded, if it did. */
+static void resolve_la_from_history(struct temporal_workflow_ctx *run, struct machine *m)
+{
+    const struct recorded_marker *r = find_upcoming(run, M_LOCAL_ACTIVITY, m->id);
+    if (r == NULL)
+        return; /* it finished in a later task, or never: the worker runs it then */
+    int code = r->failure == NULL ? 0
+               : r->failure->failure_info_case ==
+                       TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_CANCELED_FAILURE_INFO
+                   ? TEMPORAL_ECANCELED
+                   : TEMPORAL_EACTIVITY_FAILED;
+    if (code == 0 && copy_payloads(&m->result, &r->data) != 0) {
+        fail_task(run, TEMPORAL_ENOMEM, "out of memory replaying local activity %s", m->id);
+        return;
+    }
+    resolve_la(run, m, code, r->failure);
+    machine_enqueue(run, m);
+}
+
+static struct machine *find_la(const struct temporal_workflow_ctx *run, const char *seq)
+{
+    for (struct machine *m = run->machines; m; m = m->next)
+        if (m->kind == M_LOCAL_ACTIVITY && strcmp(m->id, seq) == 0)
+            return m;
+    return NULL;
+}
+
+const struct temporal__la_request *temporal__wf_run_next_local_activity(struct temporal_workflow_ctx *run)
+{
+    if (run->replaying)
+        return NULL;
+    for (struct machine *m = run->machines; m; m = m->next)
+        if (m->kind == M_LOCAL_ACTIVITY && !m->resolved && m->la_state == LA_WAITING) {
+            m->la_state = LA_RUNNING;
+            return &m->la;
+        }
+    return NULL;
+}
+
+enum temporal__la_want temporal__wf_run_local_activity_want(const struct temporal_workflow_ctx *run,
+                                                            const char *seq)
+{
+    const struct machine *m = find_la(run, seq);
+    if (m == NULL || m->resolved)
+        return TEMPORAL__LA_GONE;
+    return m->la_cancel_requested ? TEMPORAL__LA_WAIT_CANCEL : TEMPORAL__LA_WAIT;
+}
+
+int temporal__wf_run_resolve_local_activity(struct temporal_workflow_ctx *run, const char *seq,
+                                            const struct temporal__la_outcome *o)
+{
+    struct machine *m = find_la(run, seq);
+    if (m == NULL || m->resolved)
+        return 0;
+    int64_t now = temporal__now_epoch_ms();
+    json_t *data = json_pack("{s:I, s:i, s:s, s:s, s:{s:I, s:i}, s:n, s:{s:I, s:i}}", "seq",
+                             (json_int_t)strtoll(m->id, NULL, 10), "attempt", (int)o->attempt,
+                             "activity_id", m->id, "activity_type", m->activity_type,
+                             "complete_time", "seconds", (json_int_t)(now / 1000), "nanos",
+                             (int)(now % 1000) * 1000000, "backoff", "original_schedule_time",
+                             "seconds", (json_int_t)(m->la.scheduled_time_ms / 1000), "nanos",
+                             (int)(m->la.scheduled_time_ms % 1000) * 1000000);
+    char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+    json_decref(data);
+    int rc = text ? temporal_payloads_add_json(&m->marker_extra, text, strlen(text)) : TEMPORAL_ENOMEM;
+    free(text);
+    if (rc == 0 && o->code == 0)
+        rc = copy_payloads(&m->result, &o->result);
+    if (rc == 0 && o->code == TEMPORAL_ECANCELED) {
+        Temporal__Api__Failure__V1__Failure f = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+        Temporal__Api__Failure__V1__CanceledFailureInfo ci =
+            TEMPORAL__API__FAILURE__V1__CANCELED_FAILURE_INFO__INIT;
+        m->canceled_info = ci;
+        f.message = (char *)"local activity cancelled";
+        f.source = (char *)TEMPORAL__FAILURE_SOURCE;
+        f.failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_CANCELED_FAILURE_INFO;
+        f.canceled_failure_info = &m->canceled_info;
+        m->failure = f;
+    } else if (rc == 0 && o->code != 0) {
+        rc = machine_set_failure(m, o->failure_type, o->failure_message, o->non_retryable,
+                                 &o->failure_details);
+    }
+    if (rc == 0)
+        rc = set_marker_command(m, LA_MARKER_NAME, LA_DATA_DETAIL, &m->marker_extra,
+                                o->code == 0 ? LA_RESULT_DETAIL : NULL, &m->result);
+    if (rc != 0)
+        return rc;
+    if (o->code != 0)
+        m->attrs.marker.failure = &m->failure;
+    resolve_la(run, m, o->code == 0 ? 0 : o->code == TEMPORAL_ECANCELED ? TEMPORAL_ECANCELED
+                                                                         : TEMPORAL_EACTIVITY_FAILED,
+               o->code != 0 ? &m->failure : NULL);
+    machine_enqueue(run, m);
+    return 0;
+}
+
+int temporal__wf_run_resume(struct temporal_workflow_ctx *run, struct temporal_error *err)
+{
+    run->replaying = false;
+    return activate(run, err);
+}
+
+int64_t temporal__wf_run_task_timeout_ms(const struct temporal_workflow_ctx *run)
+{
+    return run->task_timeout_ms > 0 ? run->task_timeout_ms : 10000;
+}
+
+int temporal_workflow_execute_local_activity(struct temporal_workflow_ctx *ctx,
+                                             const char *activity_type,
+                                             const struct temporal_payloads *input,
+                                             const struct temporal_local_activity_options *user_opts,
+                                             struct temporal_payloads *out)
+{
+    struct temporal_workflow_branch *b = ctx->current;
+    if (b == NULL)
+        return TEMPORAL_EINVAL;
+    struct temporal_local_activity_options o;
+    if (!temporal__copy_options(&o, sizeof(o), user_opts))
+        return temporal__fail(&b->last_error, TEMPORAL_EINVAL, -1,
+                              "local activity options must be made with "
+                              "TEMPORAL_LOCAL_ACTIVITY_OPTIONS_INIT");
+    if (temporal__empty(activity_type) || out == NULL)
+        return temporal__fail(&b->last_error, TEMPORAL_EINVAL, -1,
+                              "execute_local_activity needs an activity type and an output list");
+    if (o.schedule_to_close_timeout_ms <= 0 && o.start_to_close_timeout_ms <= 0)
+        return temporal__fail(&b->last_error, TEMPORAL_EINVAL, -1,
+                              "local activity '%s' needs start_to_close_timeout_ms or "
+                              "schedule_to_close_timeout_ms",
+                              activity_type);
+    if (ctx->cancel_requested)
+        return temporal__fail(&b->last_error, TEMPORAL_ECANCELED, -1, "workflow cancelled");
+
+    struct machine *m = machine_new(ctx, M_LOCAL_ACTIVITY, false);
+    if (m == NULL || (m->activity_type = temporal__strdup(activity_type)) == NULL ||
+        copy_payloads(&m->payloads, input) != 0)
+        return TEMPORAL_ENOMEM;
+    struct temporal_retry_policy r = { 0 };
+    if (o.retry_policy != NULL)
+        r = *o.retry_policy;
+    if (r.initial_interval_ms <= 0)
+        r.initial_interval_ms = LA_DEFAULT_INITIAL_INTERVAL_MS;
+    if (r.backoff_coefficient < 1.0)
+        r.backoff_coefficient = LA_DEFAULT_BACKOFF;
+    if (r.maximum_interval_ms <= 0)
+        r.maximum_interval_ms = 100 * r.initial_interval_ms;
+    if (r.non_retryable_error_types_count > 0) {
+        m->non_retryable = calloc(r.non_retryable_error_types_count, sizeof(char *));
+        if (m->non_retryable == NULL)
+            return TEMPORAL_ENOMEM;
+        for (size_t i = 0; i < r.non_retryable_error_types_count; i++) {
+            if ((m->non_retryable[i] = temporal__strdup(r.non_retryable_error_types[i])) == NULL)
+                return TEMPORAL_ENOMEM;
+            m->non_retryable_count++;
+        }
+    }
+    r.non_retryable_error_types = (const char *const *)m->non_retryable;
+    r.non_retryable_error_types_count = m->non_retryable_count;
+    m->la_retry = r;
+    struct temporal__la_request req = { m->id, m->activity_type, &m->payloads,
+                                        o.schedule_to_close_timeout_ms, o.start_to_close_timeout_ms,
+                                        &m->la_retry, ctx->now_ms };
+    m->la = req;
+    if (ctx->replaying)
+        resolve_la_from_history(ctx, m);
+
+    int rc = block_until(ctx, machine_resolved, m, true);
+    if (rc != 0 && !m->resolved) {
+        if (o.cancellation_type == TEMPORAL_ACTIVITY_CANCEL_WAIT_COMPLETED && !ctx->tearing_down) {
+            m->la_cancel_requested = true; /* the worker tells the activity; wait for it */
+            block_until(ctx, machine_resolved, m, false);
+        } else {
+            m->resolved = true; /* TRY / ABANDON: stop waiting now; nothing is recorded */
+            m->la_state = LA_DONE;
+            m->result_code = TEMPORAL_ECANCELED;
+        }
+    }
+    if (!m->resolved || m->result_code == TEMPORAL_ECANCELED)
+        return temporal__fail(&b->last_error, TEMPORAL_ECANCELED, -1,
+                              "local activity '%s' (id %s): workflow cancelled", activity_type, m->id);
+    if (m->result_code != 0)
+        return branch_set_failure(b, m);
+    return copy_payloads(out, &m->result);
+}
+
 /* Signal or cancel request to another workflow; waits until the server has delivered it. */
 static int external_call(struct temporal_workflow_ctx *ctx, enum machine_kind kind,
                          const char *workflow_id, const char *run_id, const char *name,
@@ -2649,8 +2938,8 @@ int temporal_workflow_on_signal(struct temporal_workflow_ctx *ctx, const char *n
                                 temporal_workflow_signal_fn fn, void *arg)
 {
     int rc = add_handler(&ctx->signal_handlers, name, (void *)fn, NULL, arg);
-    if (rc == 0)
-        ctx->progress++; /* buffered signals may now be delivered */
+    if (rc == 0 && ctx->in_activation)
+        deliver_signals(ctx); /* those that arrived before the handler, at once */
     return rc;
 }
 

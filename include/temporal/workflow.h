@@ -125,6 +125,39 @@ TEMPORAL_API int temporal_workflow_execute_activity(struct temporal_workflow_ctx
                                                     const struct temporal_activity_options *opts,
                                                     struct temporal_payloads *out);
 
+/** Options of temporal_workflow_execute_local_activity().  Start from
+ * TEMPORAL_LOCAL_ACTIVITY_OPTIONS_INIT. */
+struct temporal_local_activity_options {
+    size_t self_size;
+    /** At least one of schedule_to_close and start_to_close is required. */
+    int64_t schedule_to_close_timeout_ms;
+    int64_t start_to_close_timeout_ms;
+    /** Retry policy (NULL = retry with backoff from 1 s, x2, up to 100 s, no limit but the
+     * schedule-to-close timeout). */
+    const struct temporal_retry_policy *retry_policy;
+    /** What a cancellation of the workflow does to the local activity.  Default TRY. */
+    enum temporal_activity_cancellation_type cancellation_type;
+};
+
+#define TEMPORAL_LOCAL_ACTIVITY_OPTIONS_INIT                                                  \
+    { .self_size = sizeof(struct temporal_local_activity_options) }
+
+/**
+ * Executes activity |activity_type| (registered on this worker) as a local activity: the
+ * worker runs it at once in this process, without a round trip through the server's task
+ * queue, and records its outcome in history (a marker) when it finishes; retries happen in
+ * the worker.  For short activities (a few seconds at most) where latency matters.  The
+ * workflow task stays open while it runs (the worker keeps it alive by completing it with
+ * a request for a new one at 80% of its timeout).  Returns as
+ * temporal_workflow_execute_activity().  Blocks the calling branch.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_execute_local_activity(struct temporal_workflow_ctx *ctx,
+                                                          const char *activity_type,
+                                                          const struct temporal_payloads *input,
+                                                          const struct temporal_local_activity_options *opts,
+                                                          struct temporal_payloads *out);
+
 /** What happens to a child workflow when its parent closes. */
 enum temporal_parent_close_policy {
     /** Terminate the child (the server's default). */
@@ -244,7 +277,8 @@ typedef void (*temporal_workflow_signal_fn)(struct temporal_workflow_ctx *ctx,
 
 /**
  * Sets the handler of signal |name| (copied).  Signals that arrived before the handler was
- * set are delivered when it is set.  Returns 0, TEMPORAL_EINVAL or TEMPORAL_ENOMEM.
+ * set are delivered to it within this call, in arrival order.  Returns 0, TEMPORAL_EINVAL
+ * or TEMPORAL_ENOMEM.
  * Since: 0.1
  */
 TEMPORAL_API int temporal_workflow_on_signal(struct temporal_workflow_ctx *ctx, const char *name,

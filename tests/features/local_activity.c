@@ -1,0 +1,491 @@
+/*
+ * temporalio/features local_activity/ (README-only upstream): local activities run by our
+ * worker, their markers in history, retries in the worker, the workflow task kept alive
+ * while one runs long, cancellation, and replay from the markers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "support.h"
+
+static int calls; /* attempts of the activities below, across the test */
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+    nanosleep(&ts, NULL);
+}
+
+static int add_json_int(struct temporal_payloads *out, int v)
+{
+    char buf[24];
+    int n = snprintf(buf, sizeof(buf), "%d", v);
+    return temporal_payloads_add_json(out, buf, (size_t)n);
+}
+
+static int json_int(const struct temporal_payloads *p)
+{
+    return p != NULL && p->count > 0 ? atoi((const char *)p->items[0].data) : 0;
+}
+
+/* Activities ---------------------------------------------------------------------------------- */
+
+static int echo_plus_one(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
+                         struct temporal_payloads *out, void *ud)
+{
+    (void)ctx, (void)ud;
+    __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST);
+    return add_json_int(out, json_int(in) + 1);
+}
+
+static int always_fail(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
+                       struct temporal_payloads *out, void *ud)
+{
+    (void)in, (void)out, (void)ud;
+    __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST);
+    char msg[64];
+    snprintf(msg, sizeof(msg), "local activity attempt %d failed",
+             (int)temporal_activity_info(ctx)->attempt);
+    return temporal_activity_fail(ctx, "AttemptFailed", msg, false, NULL);
+}
+
+static int fail_for_good(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
+                         struct temporal_payloads *out, void *ud)
+{
+    (void)in, (void)out, (void)ud;
+    __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST);
+    return temporal_activity_fail(ctx, "Permanent", "this will never work", true, NULL);
+}
+
+/* Runs |ms| milliseconds (given as input) unless cancelled first; returns "done" or fails
+ * with TEMPORAL_ECANCELED. */
+static int slow(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
+                struct temporal_payloads *out, void *ud)
+{
+    (void)ud;
+    __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST);
+    int ms = json_int(in);
+    for (int waited = 0; waited < ms; waited += 20) {
+        if (temporal_activity_is_cancelled(ctx))
+            return TEMPORAL_ECANCELED;
+        sleep_ms(20);
+    }
+    return temporal_payloads_add_json(out, "\"done\"", 6);
+}
+
+/* Workflows ---------------------------------------------------------------------------------- */
+
+static struct temporal_local_activity_options la_options(void)
+{
+    struct temporal_local_activity_options o = TEMPORAL_LOCAL_ACTIVITY_OPTIONS_INIT;
+    o.start_to_close_timeout_ms = 60000;
+    return o;
+}
+
+/* Three local activities in a row: 0 -> 3 (serial; complete_immediately is the first). */
+static int serial_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                           struct temporal_payloads *out)
+{
+    (void)in;
+    struct temporal_local_activity_options o = la_options();
+    struct temporal_payloads v = TEMPORAL_PAYLOADS_INIT;
+    add_json_int(&v, 0);
+    for (int i = 0; i < 3; i++) {
+        struct temporal_payloads next = TEMPORAL_PAYLOADS_INIT;
+        int rc = temporal_workflow_execute_local_activity(ctx, "EchoPlusOne", &v, &o, &next);
+        temporal_payloads_cleanup(&v);
+        v = next;
+        if (rc != 0) {
+            temporal_payloads_cleanup(&v);
+            return rc;
+        }
+    }
+    int rc = temporal_payloads_add_copy(out, &v.items[0]);
+    temporal_payloads_cleanup(&v);
+    return rc;
+}
+
+struct branch_result {
+    int input;
+    int rc;
+    struct temporal_payloads out;
+};
+
+static int one_local_activity(struct temporal_workflow_ctx *ctx, void *arg)
+{
+    struct branch_result *b = arg;
+    struct temporal_local_activity_options o = la_options();
+    struct temporal_payloads in = TEMPORAL_PAYLOADS_INIT;
+    add_json_int(&in, b->input);
+    b->rc = temporal_workflow_execute_local_activity(ctx, b->input < 0 ? "FailForGood" : "EchoPlusOne",
+                                                     &in, &o, &b->out);
+    temporal_payloads_cleanup(&in);
+    return 0;
+}
+
+/* Five at once (concurrent): the sum of 1..5 + 5 = 20.  With a negative input among them
+ * (one_success_one_fail) that one fails and the sum leaves it out. */
+static int concurrent_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                               struct temporal_payloads *out)
+{
+    bool with_failure = json_int(in) == 1;
+    struct branch_result r[5];
+    struct temporal_workflow_branch *h[5];
+    memset(r, 0, sizeof(r));
+    for (int i = 0; i < 5; i++) {
+        r[i].input = with_failure && i == 2 ? -1 : i + 1;
+        if (temporal_workflow_spawn(ctx, one_local_activity, &r[i], &h[i]) != 0)
+            return TEMPORAL_ENOMEM;
+    }
+    int total = 0, failures = 0;
+    for (int i = 0; i < 5; i++) {
+        temporal_workflow_join(ctx, h[i]);
+        if (r[i].rc == 0)
+            total += json_int(&r[i].out);
+        else
+            failures++;
+        temporal_payloads_cleanup(&r[i].out);
+    }
+    char buf[48];
+    int n = snprintf(buf, sizeof(buf), "[%d,%d]", total, failures);
+    return temporal_payloads_add_json(out, buf, (size_t)n);
+}
+
+/* Runs "AlwaysFail" or "FailForGood" (input 0 / 1 / 2: see below) and returns how it failed. */
+static int failing_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                            struct temporal_payloads *out)
+{
+    int mode = json_int(in);
+    struct temporal_local_activity_options o = la_options();
+    const char *const non_retryable[] = { "AttemptFailed" };
+    struct temporal_retry_policy retry = { .initial_interval_ms = 1, .backoff_coefficient = 1.0,
+                                           .maximum_attempts = 5 };
+    if (mode == 2) { /* non_retryable_error_in_options */
+        retry.non_retryable_error_types = non_retryable;
+        retry.non_retryable_error_types_count = 1;
+    }
+    o.retry_policy = &retry;
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    int rc = temporal_workflow_execute_local_activity(ctx, mode == 1 ? "FailForGood" : "AlwaysFail",
+                                                      NULL, &o, &res);
+    temporal_payloads_cleanup(&res);
+    if (rc != TEMPORAL_EACTIVITY_FAILED)
+        return temporal_workflow_fail(ctx, "Unexpected", "the local activity did not fail", true, NULL);
+    const struct temporal_failure_info *f = temporal_workflow_last_failure(ctx);
+    json_t *j = json_pack("{s:s, s:s, s:b}", "type", f ? f->type : "", "message",
+                          f ? f->message : "", "non_retryable", f ? f->non_retryable : 0);
+    char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    rc = temporal_payloads_add_json(out, text, strlen(text));
+    free(text);
+    json_decref(j);
+    return rc;
+}
+
+/* A local activity running |input| ms (complete_eventually: longer than the task timeout). */
+static int slow_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                         struct temporal_payloads *out)
+{
+    struct temporal_local_activity_options o = la_options();
+    return temporal_workflow_execute_local_activity(ctx, "Slow", in, &o, out);
+}
+
+/* Cancelled while a long local activity runs (cancel_try_cancel / cancel_wait_completed). */
+static int cancellable_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                                struct temporal_payloads *out)
+{
+    struct temporal_local_activity_options o = la_options();
+    o.cancellation_type = json_int(in) == 1 ? TEMPORAL_ACTIVITY_CANCEL_WAIT_COMPLETED
+                                            : TEMPORAL_ACTIVITY_CANCEL_TRY;
+    struct temporal_payloads ms = TEMPORAL_PAYLOADS_INIT;
+    add_json_int(&ms, 30000);
+    int rc = temporal_workflow_execute_local_activity(ctx, "Slow", &ms, &o, out);
+    temporal_payloads_cleanup(&ms);
+    return rc; /* TEMPORAL_ECANCELED: the workflow reports itself cancelled */
+}
+
+static void register_all(struct temporal_worker *w)
+{
+    struct {
+        const char *name;
+        temporal_workflow_fn fn;
+    } wfs[] = { { "Serial", serial_workflow },
+                { "Concurrent", concurrent_workflow },
+                { "Failing", failing_workflow },
+                { "SlowOne", slow_workflow },
+                { "Cancellable", cancellable_workflow } };
+    for (size_t i = 0; i < sizeof(wfs) / sizeof(wfs[0]); i++)
+        assert_int_equal(temporal_worker_register_workflow(w, wfs[i].name, wfs[i].fn,
+                                                           TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                         0);
+    assert_int_equal(temporal_worker_register_activity(w, "EchoPlusOne", echo_plus_one, NULL), 0);
+    assert_int_equal(temporal_worker_register_activity(w, "AlwaysFail", always_fail, NULL), 0);
+    assert_int_equal(temporal_worker_register_activity(w, "FailForGood", fail_for_good, NULL), 0);
+    assert_int_equal(temporal_worker_register_activity(w, "Slow", slow, NULL), 0);
+}
+
+/* Driver helpers ------------------------------------------------------------------------------- */
+
+#define EV_WFT_COMPLETED 7 /* EVENT_TYPE_WORKFLOW_TASK_COMPLETED */
+#define EV_MARKER_RECORDED 25
+
+struct counts {
+    int markers, tasks_completed, markers_after_first_task;
+};
+
+static struct counts count_events(struct ts_worker *tw, const char *id)
+{
+    struct temporal_history h;
+    struct temporal_error err;
+    TS_OK(temporal_client_fetch_history(tw->client, id, NULL, &h, &err), err);
+    struct counts c = { 0, 0, 0 };
+    for (size_t i = 0; i < h.count; i++) {
+        if (h.events[i].event_type == EV_MARKER_RECORDED) {
+            c.markers++;
+            c.markers_after_first_task += c.tasks_completed == 1;
+        }
+        c.tasks_completed += h.events[i].event_type == EV_WFT_COMPLETED;
+    }
+    temporal_history_cleanup(&h);
+    return c;
+}
+
+static void replays_cleanly(struct ts_worker *tw, const char *id, temporal_workflow_fn fn)
+{
+    struct temporal_history h;
+    struct temporal_error err;
+    TS_OK(temporal_client_fetch_history(tw->client, id, NULL, &h, &err), err);
+    int before = calls;
+    TS_OK(temporal_workflow_replay(fn, NULL, h.serialized, h.serialized_len, &err), err);
+    assert_int_equal(calls, before); /* replay runs no local activity */
+    temporal_history_cleanup(&h);
+}
+
+static char *run(struct ts_worker *tw, const char *type, int input, int64_t task_timeout_ms,
+                 char *id, size_t cap, int *rc_out)
+{
+    static int n;
+    snprintf(id, cap, "%s-%d", tw->task_queue, ++n);
+    struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
+    add_json_int(&args, input);
+    struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
+    so.workflow_id = id;
+    so.workflow_type = type;
+    so.task_queue = tw->task_queue;
+    so.execution_timeout_ms = 60000;
+    so.task_timeout_ms = task_timeout_ms;
+    struct temporal_error err;
+    TS_OK(temporal_client_start_workflow(tw->client, &so, &args, NULL, &err), err);
+    temporal_payloads_cleanup(&args);
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    int rc = ts_feature_result(tw, id, &res, &err);
+    if (rc_out != NULL)
+        *rc_out = rc;
+    else
+        TS_OK(rc, err);
+    char *text = res.count ? strndup((const char *)res.items[0].data, res.items[0].data_len)
+                           : strdup("");
+    temporal_payloads_cleanup(&res);
+    return text;
+}
+
+/* Scenarios -------------------------------------------------------------------------------------- */
+
+static void complete_immediately_and_serial(struct ts_worker *tw, int32_t cache)
+{
+    (void)cache;
+    char id[160];
+    calls = 0;
+    char *r = run(tw, "Serial", 0, 0, id, sizeof(id), NULL);
+    assert_string_equal(r, "3");
+    assert_int_equal(calls, 3);
+    struct counts c = count_events(tw, id);
+    /* Three markers, all recorded by the first task's completion. */
+    assert_int_equal(c.markers, 3);
+    assert_int_equal(c.tasks_completed, 1);
+    free(r);
+    replays_cleanly(tw, id, serial_workflow);
+}
+
+static void complete_immediately(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-la-immediate", -1, register_all);
+    complete_immediately_and_serial(&tw, -1);
+    ts_worker_stop(&tw);
+}
+
+static void serial(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-la-serial", 0, register_all); /* no cache */
+    complete_immediately_and_serial(&tw, 0);
+    ts_worker_stop(&tw);
+}
+
+static void concurrent(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-la-concurrent", -1, register_all);
+    char id[160];
+    calls = 0;
+    char *r = run(&tw, "Concurrent", 0, 0, id, sizeof(id), NULL);
+    assert_string_equal(r, "[20,0]");
+    assert_int_equal(count_events(&tw, id).markers, 5);
+    free(r);
+    replays_cleanly(&tw, id, concurrent_workflow);
+    ts_worker_stop(&tw);
+}
+
+static void one_success_one_fail(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-la-onefail", -1, register_all);
+    char id[160];
+    calls = 0;
+    char *r = run(&tw, "Concurrent", 1, 0, id, sizeof(id), NULL);
+    assert_string_equal(r, "[16,1]"); /* 2+3+5+6, and the failed one */
+    assert_int_equal(count_events(&tw, id).markers, 5); /* failures are recorded too */
+    free(r);
+    replays_cleanly(&tw, id, concurrent_workflow);
+    ts_worker_stop(&tw);
+}
+
+static void retry_on_error(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-la-retry", -1, register_all);
+    char id[160];
+    calls = 0;
+    char *r = run(&tw, "Failing", 0, 0, id, sizeof(id), NULL);
+    assert_string_equal(r, "{\"message\":\"local activity attempt 5 failed\",\"non_retryable\":false,"
+                           "\"type\":\"AttemptFailed\"}");
+    assert_int_equal(calls, 5);
+    assert_int_equal(count_events(&tw, id).markers, 1); /* only the final outcome */
+    free(r);
+    replays_cleanly(&tw, id, failing_workflow);
+    ts_worker_stop(&tw);
+}
+
+static void non_retryable_error_from_activity(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-la-nonretry", -1, register_all);
+    char id[160];
+    calls = 0;
+    char *r = run(&tw, "Failing", 1, 0, id, sizeof(id), NULL);
+    assert_string_equal(r, "{\"message\":\"this will never work\",\"non_retryable\":true,"
+                           "\"type\":\"Permanent\"}");
+    assert_int_equal(calls, 1);
+    free(r);
+    ts_worker_stop(&tw);
+}
+
+static void non_retryable_error_in_options(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-la-nonretryopt", -1, register_all);
+    char id[160];
+    calls = 0;
+    char *r = run(&tw, "Failing", 2, 0, id, sizeof(id), NULL);
+    assert_string_equal(r, "{\"message\":\"local activity attempt 1 failed\",\"non_retryable\":false,"
+                           "\"type\":\"AttemptFailed\"}");
+    assert_int_equal(calls, 1);
+    free(r);
+    ts_worker_stop(&tw);
+}
+
+static void complete_eventually(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-la-eventually", -1, register_all);
+    char id[160];
+    calls = 0;
+    /* The activity runs 2.5 s; the workflow task times out after 1 s: the worker keeps
+     * the task alive by completing it and getting a new one, then records the marker. */
+    char *r = run(&tw, "SlowOne", 2500, 1000, id, sizeof(id), NULL);
+    assert_string_equal(r, "\"done\"");
+    assert_int_equal(calls, 1);
+    struct counts c = count_events(&tw, id);
+    print_message("tasks completed: %d, markers: %d\n", c.tasks_completed, c.markers);
+    assert_int_equal(c.markers, 1);
+    assert_true(c.tasks_completed >= 2);
+    free(r);
+    replays_cleanly(&tw, id, slow_workflow);
+    ts_worker_stop(&tw);
+}
+
+/* Starts Cancellable (|wait| selects WAIT_COMPLETED), cancels it once the local activity
+ * runs, and returns the workflow's outcome code. */
+static int cancel_scenario(struct ts_worker *tw, int wait, char *id, size_t cap)
+{
+    static int n;
+    snprintf(id, cap, "%s-%d", tw->task_queue, ++n);
+    struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
+    add_json_int(&args, wait);
+    struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
+    so.workflow_id = id;
+    so.workflow_type = "Cancellable";
+    so.task_queue = tw->task_queue;
+    so.execution_timeout_ms = 60000;
+    so.task_timeout_ms = 1000; /* the cancel request arrives with the first task heartbeat */
+    struct temporal_error err;
+    calls = 0;
+    TS_OK(temporal_client_start_workflow(tw->client, &so, &args, NULL, &err), err);
+    temporal_payloads_cleanup(&args);
+    while (__atomic_load_n(&calls, __ATOMIC_SEQ_CST) == 0)
+        sleep_ms(20);
+    TS_OK(temporal_client_cancel_workflow(tw->client, id, NULL, "test", &err), err);
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    int rc = ts_feature_result(tw, id, &res, &err);
+    temporal_payloads_cleanup(&res);
+    return rc;
+}
+
+static void cancel_try_cancel(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-la-trycancel", -1, register_all);
+    char id[160];
+    assert_int_equal(cancel_scenario(&tw, 0, id, sizeof(id)), TEMPORAL_EWORKFLOW_CANCELED);
+    assert_int_equal(count_events(&tw, id).markers, 0); /* nothing recorded */
+    replays_cleanly(&tw, id, cancellable_workflow);
+    ts_worker_stop(&tw);
+}
+
+static void cancel_wait_completed(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-la-waitcancel", -1, register_all);
+    char id[160];
+    assert_int_equal(cancel_scenario(&tw, 1, id, sizeof(id)), TEMPORAL_EWORKFLOW_CANCELED);
+    /* The activity was told, stopped, and its cancelled outcome recorded. */
+    assert_int_equal(count_events(&tw, id).markers, 1);
+    replays_cleanly(&tw, id, cancellable_workflow);
+    ts_worker_stop(&tw);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(complete_immediately),
+    cmocka_unit_test(serial),
+    cmocka_unit_test(concurrent),
+    cmocka_unit_test(one_success_one_fail),
+    cmocka_unit_test(retry_on_error),
+    cmocka_unit_test(non_retryable_error_from_activity),
+    cmocka_unit_test(non_retryable_error_in_options),
+    cmocka_unit_test(complete_eventually),
+    cmocka_unit_test(cancel_try_cancel),
+    cmocka_unit_test(cancel_wait_completed),
+};
+TS_MAIN(tests)
