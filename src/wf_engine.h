@@ -118,7 +118,8 @@ const struct temporal__la_request *temporal__wf_run_next_local_activity(struct t
 enum temporal__la_want {
     TEMPORAL__LA_WAIT,        /* its outcome */
     TEMPORAL__LA_WAIT_CANCEL, /* its outcome, after it was asked to stop (WAIT_COMPLETED) */
-    TEMPORAL__LA_GONE,        /* nothing any more (cancelled, abandoned, or unknown) */
+    TEMPORAL__LA_GONE,        /* nothing any more (cancelled, or unknown): stop it */
+    TEMPORAL__LA_ABANDONED,   /* nothing any more, and it is not to be told */
 };
 
 enum temporal__la_want temporal__wf_run_local_activity_want(const struct temporal_workflow_ctx *run,

@@ -536,7 +536,7 @@ static int drive_local_activities(struct temporal_worker *w, struct temporal__wf
             for (struct temporal__la_exec **pp = &entry->las; *pp;) {
                 struct temporal__la_exec *x = *pp;
                 enum temporal__la_want want = temporal__wf_run_local_activity_want(run, x->seq);
-                if (want != TEMPORAL__LA_WAIT)
+                if (want == TEMPORAL__LA_WAIT_CANCEL || want == TEMPORAL__LA_GONE)
                     temporal__la_cancel_locked(x);
                 if (x->done) {
                     *pp = x->next;
@@ -544,7 +544,7 @@ static int drive_local_activities(struct temporal_worker *w, struct temporal__wf
                     done = x;
                     continue;
                 }
-                waiting = waiting || want != TEMPORAL__LA_GONE;
+                waiting = waiting || want == TEMPORAL__LA_WAIT || want == TEMPORAL__LA_WAIT_CANCEL;
                 pp = &x->next;
             }
             if (done != NULL || !waiting)

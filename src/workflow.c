@@ -119,6 +119,7 @@ struct machine {
      * joins the command queue only once resolved (its marker is recorded then). */
     enum { LA_WAITING, LA_RUNNING, LA_DONE } la_state;
     bool la_cancel_requested;
+    bool la_abandoned;
     struct temporal__la_request la;
     struct temporal_retry_policy la_retry;
     struct temporal__payloads_view marker_extra_view;
@@ -2648,6 +2649,8 @@ enum temporal__la_want temporal__wf_run_local_activity_want(const struct tempora
                                                             const char *seq)
 {
     const struct machine *m = find_la(run, seq);
+    if (m != NULL && m->la_abandoned)
+        return TEMPORAL__LA_ABANDONED;
     if (m == NULL || m->resolved)
         return TEMPORAL__LA_GONE;
     return m->la_cancel_requested ? TEMPORAL__LA_WAIT_CANCEL : TEMPORAL__LA_WAIT;
@@ -2778,6 +2781,7 @@ int temporal_workflow_execute_local_activity(struct temporal_workflow_ctx *ctx,
         } else {
             m->resolved = true; /* TRY / ABANDON: stop waiting now; nothing is recorded */
             m->la_state = LA_DONE;
+            m->la_abandoned = o.cancellation_type == TEMPORAL_ACTIVITY_CANCEL_ABANDON;
             m->result_code = TEMPORAL_ECANCELED;
         }
     }

@@ -11,6 +11,7 @@
 #include "support.h"
 
 static int calls; /* attempts of the activities below, across the test */
+static int saw_cancel; /* times "Slow" saw a cancellation */
 
 static void sleep_ms(int ms)
 {
@@ -68,8 +69,10 @@ static int slow(struct temporal_activity_ctx *ctx, const struct temporal_payload
     __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST);
     int ms = json_int(in);
     for (int waited = 0; waited < ms; waited += 20) {
-        if (temporal_activity_is_cancelled(ctx))
+        if (temporal_activity_is_cancelled(ctx)) {
+            __atomic_add_fetch(&saw_cancel, 1, __ATOMIC_SEQ_CST);
             return TEMPORAL_ECANCELED;
+        }
         sleep_ms(20);
     }
     return temporal_payloads_add_json(out, "\"done\"", 6);
@@ -196,8 +199,10 @@ static int cancellable_workflow(struct temporal_workflow_ctx *ctx, const struct 
                                 struct temporal_payloads *out)
 {
     struct temporal_local_activity_options o = la_options();
-    o.cancellation_type = json_int(in) == 1 ? TEMPORAL_ACTIVITY_CANCEL_WAIT_COMPLETED
-                                            : TEMPORAL_ACTIVITY_CANCEL_TRY;
+    int mode = json_int(in);
+    o.cancellation_type = mode == 1   ? TEMPORAL_ACTIVITY_CANCEL_WAIT_COMPLETED
+                          : mode == 2 ? TEMPORAL_ACTIVITY_CANCEL_ABANDON
+                                      : TEMPORAL_ACTIVITY_CANCEL_TRY;
     struct temporal_payloads ms = TEMPORAL_PAYLOADS_INIT;
     add_json_int(&ms, 30000);
     int rc = temporal_workflow_execute_local_activity(ctx, "Slow", &ms, &o, out);
@@ -440,6 +445,7 @@ static int cancel_scenario(struct ts_worker *tw, int wait, char *id, size_t cap)
     so.task_timeout_ms = 1000; /* the cancel request arrives with the first task heartbeat */
     struct temporal_error err;
     calls = 0;
+    saw_cancel = 0;
     TS_OK(temporal_client_start_workflow(tw->client, &so, &args, NULL, &err), err);
     temporal_payloads_cleanup(&args);
     while (__atomic_load_n(&calls, __ATOMIC_SEQ_CST) == 0)
@@ -476,6 +482,21 @@ static void cancel_wait_completed(void **state)
     ts_worker_stop(&tw);
 }
 
+static void cancel_abandon(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-la-abandon", -1, register_all);
+    char id[160];
+    assert_int_equal(cancel_scenario(&tw, 2, id, sizeof(id)), TEMPORAL_EWORKFLOW_CANCELED);
+    assert_int_equal(count_events(&tw, id).markers, 0);
+    /* The workflow stopped waiting; the activity was not told and is still running (the
+     * worker's shutdown below stops it). */
+    assert_int_equal(__atomic_load_n(&saw_cancel, __ATOMIC_SEQ_CST), 0);
+    replays_cleanly(&tw, id, cancellable_workflow);
+    ts_worker_stop(&tw);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(complete_immediately),
     cmocka_unit_test(serial),
@@ -487,5 +508,6 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(complete_eventually),
     cmocka_unit_test(cancel_try_cancel),
     cmocka_unit_test(cancel_wait_completed),
+    cmocka_unit_test(cancel_abandon),
 };
 TS_MAIN(tests)
