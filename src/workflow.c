@@ -2363,6 +2363,22 @@ static int branch_set_failure(struct temporal_workflow_branch *b, const struct m
     return m->result_code;
 }
 
+/* Takes back the command of |m|, issued in this activation: the server never hears of it. */
+static void withdraw_command(struct temporal_workflow_ctx *run, struct machine *m)
+{
+    if (m->matched || m->activation != run->activations)
+        return; /* cannot happen: an earlier task's commands are matched by now */
+    struct machine *prev = NULL;
+    for (struct machine **pp = &run->queue_head; *pp; prev = *pp, pp = &(*pp)->next_queue)
+        if (*pp == m) {
+            *pp = m->next_queue;
+            if (run->queue_tail == m)
+                run->queue_tail = prev;
+            break;
+        }
+    m->sent = true; /* never to be sent */
+}
+
 /* The workflow's cancellation ended the wait for |m| (an activity or a timer).  A command
  * issued in this same activation is withdrawn (the server never hears of it); one already in
  * history gets its cancel command: CancelTimer, or RequestCancelActivityTask (TRY: stop
@@ -2377,17 +2393,7 @@ static int cancel_machine(struct temporal_workflow_ctx *run, struct machine *m,
     if (type != TEMPORAL_ACTIVITY_CANCEL_WAIT_COMPLETED || !m->matched)
         m->resolved = true;
     if (!m->matched) {
-        if (m->activation != run->activations)
-            return 0; /* cannot happen: an earlier task's commands are matched by now */
-        struct machine *prev = NULL;
-        for (struct machine **pp = &run->queue_head; *pp; prev = *pp, pp = &(*pp)->next_queue)
-            if (*pp == m) {
-                *pp = m->next_queue;
-                if (run->queue_tail == m)
-                    run->queue_tail = prev;
-                break;
-            }
-        m->sent = true; /* never to be sent */
+        withdraw_command(run, m);
         return 0;
     }
     if (type == TEMPORAL_ACTIVITY_CANCEL_ABANDON)
@@ -2445,6 +2451,35 @@ static int machine_set_call(struct temporal_workflow_ctx *ctx, struct machine *m
     return 0;
 }
 
+/* Gives |m| the wire form of retry policy |p| (in m->retry; strings copied). */
+static int machine_set_retry(struct machine *m, const struct temporal_retry_policy *p)
+{
+    Temporal__Api__Common__V1__RetryPolicy r = TEMPORAL__API__COMMON__V1__RETRY_POLICY__INIT;
+    r.backoff_coefficient = p->backoff_coefficient;
+    r.maximum_attempts = p->maximum_attempts;
+    m->retry = r;
+    if (p->initial_interval_ms > 0)
+        m->retry.initial_interval = temporal__duration_set(&m->retry_durations[0],
+                                                           p->initial_interval_ms);
+    if (p->maximum_interval_ms > 0)
+        m->retry.maximum_interval = temporal__duration_set(&m->retry_durations[1],
+                                                           p->maximum_interval_ms);
+    if (p->non_retryable_error_types_count > 0) {
+        m->non_retryable = calloc(p->non_retryable_error_types_count, sizeof(char *));
+        if (m->non_retryable == NULL)
+            return TEMPORAL_ENOMEM;
+        for (size_t i = 0; i < p->non_retryable_error_types_count; i++) {
+            m->non_retryable[i] = temporal__strdup(p->non_retryable_error_types[i]);
+            if (m->non_retryable[i] == NULL)
+                return TEMPORAL_ENOMEM;
+            m->non_retryable_count++;
+        }
+        m->retry.n_non_retryable_error_types = m->non_retryable_count;
+        m->retry.non_retryable_error_types = m->non_retryable;
+    }
+    return 0;
+}
+
 int temporal_workflow_execute_activity(struct temporal_workflow_ctx *ctx, const char *activity_type,
                                        const struct temporal_payloads *input,
                                        const struct temporal_activity_options *user_opts,
@@ -2489,31 +2524,9 @@ int temporal_workflow_execute_activity(struct temporal_workflow_ctx *ctx, const 
     set_duration(m, 2, &m->attrs.activity.start_to_close_timeout, o.start_to_close_timeout_ms);
     set_duration(m, 3, &m->attrs.activity.heartbeat_timeout, o.heartbeat_timeout_ms);
     if (o.retry_policy != NULL) {
-        const struct temporal_retry_policy *p = o.retry_policy;
-        Temporal__Api__Common__V1__RetryPolicy r = TEMPORAL__API__COMMON__V1__RETRY_POLICY__INIT;
-        r.backoff_coefficient = p->backoff_coefficient;
-        r.maximum_attempts = p->maximum_attempts;
-        m->retry = r;
-        if (p->initial_interval_ms > 0)
-            m->retry.initial_interval = temporal__duration_set(&m->retry_durations[0],
-                                                               p->initial_interval_ms);
-        if (p->maximum_interval_ms > 0)
-            m->retry.maximum_interval = temporal__duration_set(&m->retry_durations[1],
-                                                               p->maximum_interval_ms);
+        if ((rc = machine_set_retry(m, o.retry_policy)) != 0)
+            return rc;
         m->attrs.activity.retry_policy = &m->retry;
-        if (p->non_retryable_error_types_count > 0) {
-            m->non_retryable = calloc(p->non_retryable_error_types_count, sizeof(char *));
-            if (m->non_retryable == NULL)
-                return TEMPORAL_ENOMEM;
-            for (size_t i = 0; i < p->non_retryable_error_types_count; i++) {
-                m->non_retryable[i] = temporal__strdup(p->non_retryable_error_types[i]);
-                if (m->non_retryable[i] == NULL)
-                    return TEMPORAL_ENOMEM;
-                m->non_retryable_count++;
-            }
-            m->retry.n_non_retryable_error_types = m->non_retryable_count;
-            m->retry.non_retryable_error_types = m->non_retryable;
-        }
     }
     m->command.command_type = CMD(SCHEDULE_ACTIVITY_TASK);
     m->command.attributes_case =
@@ -2534,6 +2547,10 @@ int temporal_workflow_execute_activity(struct temporal_workflow_ctx *ctx, const 
         return branch_set_failure(b, m);
     return copy_payloads(out, &m->result);
 }
+
+static int issue_external(struct temporal_workflow_ctx *ctx, enum machine_kind kind,
+                          const char *workflow_id, const char *run_id, const char *name,
+                          const struct temporal_payloads *args, struct machine **out);
 
 int temporal_workflow_execute_child(struct temporal_workflow_ctx *ctx, const char *workflow_type,
                                     const struct temporal_payloads *input,
@@ -2580,15 +2597,38 @@ int temporal_workflow_execute_child(struct temporal_workflow_ctx *ctx, const cha
     set_duration(m, 0, &m->attrs.child.workflow_execution_timeout, o.execution_timeout_ms);
     set_duration(m, 1, &m->attrs.child.workflow_run_timeout, o.run_timeout_ms);
     set_duration(m, 2, &m->attrs.child.workflow_task_timeout, o.task_timeout_ms);
+    if (o.retry_policy != NULL) {
+        if ((rc = machine_set_retry(m, o.retry_policy)) != 0)
+            return rc;
+        m->attrs.child.retry_policy = &m->retry;
+    }
     m->command.command_type = CMD(START_CHILD_WORKFLOW_EXECUTION);
     m->command.attributes_case =
         TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_START_CHILD_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES;
     m->command.start_child_workflow_execution_command_attributes = &m->attrs.child;
 
     rc = block_until(ctx, machine_resolved, m, true);
-    if (rc != 0)
-        return temporal__fail(&b->last_error, rc, -1, "child workflow '%s' (id %s): workflow cancelled",
-                              workflow_type, m->child_id);
+    if (rc != 0 && !m->resolved && !ctx->tearing_down) {
+        /* The parent is cancelled: the child is asked to cancel too (unless ABANDON), and
+         * the wait ends as the cancellation type says. */
+        if (!m->matched) {
+            withdraw_command(ctx, m);
+        } else if (o.cancellation_type != TEMPORAL_CHILD_CANCEL_ABANDON) {
+            struct machine *c = NULL;
+            int crc = issue_external(ctx, M_CANCEL_EXTERNAL, m->child_id, "", "parent cancelled",
+                                     NULL, &c);
+            if (crc != 0)
+                return crc;
+            if (o.cancellation_type == TEMPORAL_CHILD_CANCEL_WAIT_REQUESTED)
+                block_until(ctx, machine_resolved, c, false);
+            else if (o.cancellation_type == TEMPORAL_CHILD_CANCEL_WAIT_COMPLETED)
+                block_until(ctx, machine_resolved, m, false);
+        }
+    }
+    if (rc != 0 && (!m->resolved || m->result_code == 0 || m->result_code == TEMPORAL_ECANCELED))
+        return temporal__fail(&b->last_error, TEMPORAL_ECANCELED, -1,
+                              "child workflow '%s' (id %s): workflow cancelled", workflow_type,
+                              m->child_id);
     if (m->result_code != 0)
         return branch_set_failure(b, m);
     return copy_payloads(out, &m->result);
@@ -2793,14 +2833,12 @@ int temporal_workflow_execute_local_activity(struct temporal_workflow_ctx *ctx,
     return copy_payloads(out, &m->result);
 }
 
-/* Signal or cancel request to another workflow; waits until the server has delivered it. */
-static int external_call(struct temporal_workflow_ctx *ctx, enum machine_kind kind,
-                         const char *workflow_id, const char *run_id, const char *name,
-                         const struct temporal_payloads *args)
+/* Issues a signal (|kind| M_SIGNAL_EXTERNAL) or cancel request to another workflow; sets
+ * |*out| to its machine.  Returns 0 or TEMPORAL_ENOMEM. */
+static int issue_external(struct temporal_workflow_ctx *ctx, enum machine_kind kind,
+                          const char *workflow_id, const char *run_id, const char *name,
+                          const struct temporal_payloads *args, struct machine **out)
 {
-    struct temporal_workflow_branch *b = ctx->current;
-    if (b == NULL || temporal__empty(workflow_id) || (kind == M_SIGNAL_EXTERNAL && temporal__empty(name)))
-        return TEMPORAL_EINVAL;
     struct machine *m = machine_add(ctx, kind);
     if (m == NULL)
         return TEMPORAL_ENOMEM;
@@ -2841,7 +2879,22 @@ static int external_call(struct temporal_workflow_ctx *ctx, enum machine_kind ki
         m->command.request_cancel_external_workflow_execution_command_attributes =
             &m->attrs.cancel_external;
     }
-    rc = block_until(ctx, machine_resolved, m, false);
+    *out = m;
+    return 0;
+}
+
+/* Signal or cancel request to another workflow; waits until the server has delivered it. */
+static int external_call(struct temporal_workflow_ctx *ctx, enum machine_kind kind,
+                         const char *workflow_id, const char *run_id, const char *name,
+                         const struct temporal_payloads *args)
+{
+    struct temporal_workflow_branch *b = ctx->current;
+    if (b == NULL || temporal__empty(workflow_id) || (kind == M_SIGNAL_EXTERNAL && temporal__empty(name)))
+        return TEMPORAL_EINVAL;
+    struct machine *m = NULL;
+    int rc = issue_external(ctx, kind, workflow_id, run_id, name, args, &m);
+    if (rc == 0)
+        rc = block_until(ctx, machine_resolved, m, false);
     if (rc != 0)
         return rc;
     if (m->result_code != 0)

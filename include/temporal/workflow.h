@@ -168,6 +168,18 @@ enum temporal_parent_close_policy {
     TEMPORAL_PARENT_CLOSE_REQUEST_CANCEL = 3,
 };
 
+/** What cancelling the parent does to a child workflow it is waiting for. */
+enum temporal_child_cancellation_type {
+    /** Ask the child to cancel and wait until it has closed (the default). */
+    TEMPORAL_CHILD_CANCEL_WAIT_COMPLETED = 0,
+    /** Ask the child to cancel and stop waiting at once. */
+    TEMPORAL_CHILD_CANCEL_TRY = 1,
+    /** Ask the child to cancel and wait until the server has recorded the request. */
+    TEMPORAL_CHILD_CANCEL_WAIT_REQUESTED = 2,
+    /** Do not tell the child; stop waiting at once. */
+    TEMPORAL_CHILD_CANCEL_ABANDON = 3,
+};
+
 /** Options of temporal_workflow_execute_child().  Start from TEMPORAL_CHILD_WORKFLOW_OPTIONS_INIT. */
 struct temporal_child_workflow_options {
     size_t self_size;
@@ -180,6 +192,10 @@ struct temporal_child_workflow_options {
     int64_t run_timeout_ms;
     int64_t task_timeout_ms;
     enum temporal_parent_close_policy parent_close_policy;
+    /** What cancelling the parent does to the child.  Default WAIT_COMPLETED. */
+    enum temporal_child_cancellation_type cancellation_type;
+    /** Optional retry policy of the child (NULL = the child is not retried). */
+    const struct temporal_retry_policy *retry_policy;
 };
 
 #define TEMPORAL_CHILD_WORKFLOW_OPTIONS_INIT                                                  \
@@ -190,7 +206,8 @@ struct temporal_child_workflow_options {
  * for its result, which is appended to |out|.  Returns 0, TEMPORAL_EACTIVITY_FAILED if the
  * child failed, timed out, was terminated, or could not start (its id is in use);
  * temporal_workflow_last_error() and temporal_workflow_last_failure() say how; or
- * TEMPORAL_ECANCELED.  Blocks the calling branch.
+ * TEMPORAL_ECANCELED when the parent is cancelled (after what |opts->cancellation_type|
+ * says).  Blocks the calling branch.
  * Since: 0.1
  */
 TEMPORAL_API int temporal_workflow_execute_child(struct temporal_workflow_ctx *ctx,
