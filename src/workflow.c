@@ -2135,6 +2135,16 @@ int temporal_workflow_fail(struct temporal_workflow_ctx *ctx, const char *type,
     return TEMPORAL_EWORKFLOW_FAILED;
 }
 
+int temporal_workflow_fail_task(struct temporal_workflow_ctx *ctx, const char *fmt, ...)
+{
+    char message[TEMPORAL_ERROR_MESSAGE_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt ? fmt : "", ap);
+    va_end(ap);
+    return fail_task(ctx, TEMPORAL_EWORKFLOW_TASK_FAILED, "%s", message);
+}
+
 int temporal_workflow_continue_as_new(struct temporal_workflow_ctx *ctx,
                                       const struct temporal_payloads *input)
 {

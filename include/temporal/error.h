@@ -51,7 +51,8 @@ TEMPORAL_EXTERN_C_BEGIN
     X(EACTIVITY_FAILED, -209, "activity failed")                                           \
     X(ECONTINUED_AS_NEW, -210, "workflow continued as a new run")                          \
     X(ENONDETERMINISM, -211, "workflow code does not match its history (non-determinism)") \
-    X(EUPDATE_FAILED, -212, "workflow update was rejected or failed")
+    X(EUPDATE_FAILED, -212, "workflow update was rejected or failed")                     \
+    X(EWORKFLOW_TASK_FAILED, -213, "workflow task failed (it will be retried)")
 
 /** Error codes.  Values are stable. */
 enum temporal_errno {

@@ -495,6 +495,17 @@ TEMPORAL_API int temporal_workflow_fail(struct temporal_workflow_ctx *ctx, const
                                         const struct temporal_payloads *details);
 
 /**
+ * Fails the current workflow task instead of the workflow: nothing the code did in this
+ * task is recorded, and the server retries the task (on any worker) until it succeeds: for a
+ * bug that a fix and a redeploy will cure, or a state the code cannot handle yet.  |message|
+ * (printf-style) is shown in the WorkflowTaskFailed event.  Returns
+ * TEMPORAL_EWORKFLOW_TASK_FAILED, for `return temporal_workflow_fail_task(ctx, ...);`.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_fail_task(struct temporal_workflow_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/**
  * Ends this run and starts a new run of the same workflow type on the same task queue with
  * |input| (copied; may be NULL), so that history does not grow without bound.  Returns
  * TEMPORAL_ECONTINUED_AS_NEW, for `return temporal_workflow_continue_as_new(ctx, in);`.

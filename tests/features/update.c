@@ -2,9 +2,11 @@
  * temporalio/features update/: workflow updates sent by our client to C workflows on our
  * worker, against the dev server (frontend.enableUpdateWorkflowExecution*, harness.sh).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "support.h"
 
@@ -229,8 +231,134 @@ static int counter_workflow(struct temporal_workflow_ctx *ctx, const struct temp
     return shutdown_workflow(ctx, st, out);
 }
 
+/* self, task_failure, worker_restart ------------------------------------------------------------ */
+
+static struct temporal_client *self_client; /* the client SelfUpdateActivity uses */
+
+static int self_update_activity(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
+                                struct temporal_payloads *out, void *ud)
+{
+    (void)in, (void)out, (void)ud;
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    int rc = temporal_client_update_workflow(self_client, temporal_activity_info(ctx)->workflow_id,
+                                             "update!", NULL, NULL, &res, NULL);
+    temporal_payloads_cleanup(&res);
+    return rc;
+}
+
+static int set_called(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
+                      struct temporal_payloads *result, void *arg)
+{
+    (void)ctx, (void)args, (void)result;
+    snprintf(((struct state *)arg)->arg, sizeof(((struct state *)arg)->arg), "called");
+    return 0;
+}
+
+static int self_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                         struct temporal_payloads *out)
+{
+    (void)in;
+    struct state *st = temporal_workflow_alloc(ctx, sizeof(*st));
+    temporal_workflow_on_update(ctx, "update!", set_called, NULL, st);
+    struct temporal_activity_options o = TEMPORAL_ACTIVITY_OPTIONS_INIT;
+    o.start_to_close_timeout_ms = 5000;
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    int rc = temporal_workflow_execute_activity(ctx, "SelfUpdateActivity", NULL, &o, &res);
+    temporal_payloads_cleanup(&res);
+    if (rc != 0)
+        return rc;
+    if (strcmp(st->arg, "called") != 0)
+        return temporal_workflow_fail(ctx, NULL, "the update did not run", true, NULL);
+    return add_json_str(out, st->arg);
+}
+
+static int failed_once; /* task_failure: the handler fails its first task only */
+
+static int fail_validation(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
+                           void *arg)
+{
+    (void)args, (void)arg;
+    return temporal_workflow_fail(ctx, "PanicError",
+                                  "fear not, dear examiner of logs, for this failure was intentional",
+                                  true, NULL);
+}
+
+static int fail_task_once(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
+                          struct temporal_payloads *result, void *arg)
+{
+    (void)args, (void)arg;
+    if (!__atomic_exchange_n(&failed_once, 1, __ATOMIC_SEQ_CST))
+        return temporal_workflow_fail_task(ctx, "the handler's first task fails on purpose");
+    return add_json_int(result, 1);
+}
+
+static int task_failure_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                                 struct temporal_payloads *out)
+{
+    (void)in;
+    struct state *st = temporal_workflow_alloc(ctx, sizeof(*st));
+    temporal_workflow_on_update(ctx, "panic_from_validate", fail_task_once, fail_validation, st);
+    temporal_workflow_on_update(ctx, "panic_from_exec", fail_task_once, NULL, st);
+    return shutdown_workflow(ctx, st, out);
+}
+
+static int block_started, block_latch; /* worker_restart: Block's progress, and its latch */
+
+static int block_activity(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
+                          struct temporal_payloads *out, void *ud)
+{
+    (void)in, (void)out, (void)ud;
+    __atomic_add_fetch(&block_started, 1, __ATOMIC_SEQ_CST);
+    while (!__atomic_load_n(&block_latch, __ATOMIC_SEQ_CST)) {
+        if (temporal_activity_is_cancelled(ctx))
+            return TEMPORAL_ECANCELED; /* the worker stops: retried on the next one */
+        struct timespec ts = { 0, 20 * 1000000 };
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+static int fetch_and_add(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
+                         struct temporal_payloads *result, void *arg)
+{
+    struct state *st = arg;
+    struct temporal_activity_options o = TEMPORAL_ACTIVITY_OPTIONS_INIT;
+    o.schedule_to_close_timeout_ms = 30000;
+    struct temporal_retry_policy retry = { .initial_interval_ms = 100 };
+    o.retry_policy = &retry;
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    int rc = temporal_workflow_execute_activity(ctx, "Block", NULL, &o, &res);
+    temporal_payloads_cleanup(&res);
+    if (rc != 0)
+        return rc;
+    int old = st->counter;
+    st->counter += json_int(args, 0);
+    return add_json_int(result, old);
+}
+
+static int restart_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                            struct temporal_payloads *out)
+{
+    (void)in;
+    struct state *st = temporal_workflow_alloc(ctx, sizeof(*st));
+    temporal_workflow_on_update(ctx, "fetchAndAdd", fetch_and_add, NULL, st);
+    return shutdown_workflow(ctx, st, out);
+}
+
 static void register_all(struct temporal_worker *w)
 {
+    assert_int_equal(temporal_worker_register_workflow(w, "SelfWorkflow", self_workflow,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                     0);
+    assert_int_equal(temporal_worker_register_workflow(w, "TaskFailureWorkflow", task_failure_workflow,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                     0);
+    assert_int_equal(temporal_worker_register_workflow(w, "RestartWorkflow", restart_workflow,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                     0);
+    assert_int_equal(temporal_worker_register_activity(w, "SelfUpdateActivity", self_update_activity, NULL),
+                     0);
+    assert_int_equal(temporal_worker_register_activity(w, "Block", block_activity, NULL), 0);
     assert_int_equal(temporal_worker_register_workflow(w, "BasicWorkflow", basic_workflow,
                                                        TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
                      0);
@@ -445,6 +573,106 @@ static void validation_replay(void **state)
     ts_worker_stop(&tw);
 }
 
+static void self(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-update-self", -1, register_all);
+    self_client = ts_connect();
+    char id[160], out[64];
+    ts_feature_start(&tw, "SelfWorkflow", NULL, id, sizeof(id));
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    struct temporal_error err;
+    TS_OK(ts_feature_result(&tw, id, &res, &err), err);
+    json_str(&res, out, sizeof(out));
+    assert_string_equal(out, "called");
+    temporal_payloads_cleanup(&res);
+    temporal_client_free(self_client);
+    ts_worker_stop(&tw);
+}
+
+#define WORKFLOW_TASK_FAILED_EVENT 9 /* EVENT_TYPE_WORKFLOW_TASK_FAILED */
+
+static void task_failure(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-update-taskfail", -1, register_all);
+    char id[160];
+    ts_feature_start(&tw, "TaskFailureWorkflow", NULL, id, sizeof(id));
+    struct temporal_error err;
+    int v = 0;
+    failed_once = 0;
+    /* A failing validator rejects the update; no task fails. */
+    assert_int_equal(update_int(&tw, id, "panic_from_validate", 0, NULL, &v, &err),
+                     TEMPORAL_EUPDATE_FAILED);
+    assert_non_null(strstr(err.message, "fear not, dear examiner of logs"));
+    assert_string_equal(err.detail, "PanicError");
+    /* A handler that fails its task: the task is retried and the update then completes. */
+    TS_OK(update_int(&tw, id, "panic_from_exec", 0, NULL, &v, &err), err);
+    assert_int_equal(v, 1);
+    finish(&tw, id);
+    assert_int_equal(count_events(&tw, id, WORKFLOW_TASK_FAILED_EVENT), 1);
+    ts_worker_stop(&tw);
+}
+
+struct background_update {
+    struct temporal_client *client;
+    const char *id;
+    int rc, result;
+    struct temporal_error err;
+};
+
+static void *send_fetch_and_add(void *arg)
+{
+    struct background_update *u = arg;
+    struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT, res = TEMPORAL_PAYLOADS_INIT;
+    add_json_int(&args, 1);
+    u->rc = temporal_client_update_workflow(u->client, u->id, "fetchAndAdd", &args, NULL, &res, &u->err);
+    u->result = json_int(&res, 0);
+    temporal_payloads_cleanup(&args);
+    temporal_payloads_cleanup(&res);
+    return NULL;
+}
+
+static void worker_restart(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-update-restart", -1, register_all);
+    char id[160];
+    ts_feature_start(&tw, "RestartWorkflow", NULL, id, sizeof(id));
+    block_started = block_latch = 0;
+    struct background_update u = { ts_connect(), id, -1, -1, { 0 } };
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, send_fetch_and_add, &u), 0);
+    while (__atomic_load_n(&block_started, __ATOMIC_SEQ_CST) == 0) {
+        struct timespec ts = { 0, 20 * 1000000 };
+        nanosleep(&ts, NULL);
+    }
+    /* The worker stops while the update's activity runs; a new one takes over. */
+    char task_queue[sizeof(tw.task_queue)];
+    snprintf(task_queue, sizeof(task_queue), "%s", tw.task_queue);
+    ts_worker_stop(&tw);
+    __atomic_store_n(&block_latch, 1, __ATOMIC_SEQ_CST);
+    memset(&tw, 0, sizeof(tw));
+    snprintf(tw.task_queue, sizeof(tw.task_queue), "%s", task_queue);
+    tw.client = ts_connect();
+    struct temporal_worker_options o = TEMPORAL_WORKER_OPTIONS_INIT;
+    o.task_queue = tw.task_queue;
+    struct temporal_error err;
+    TS_OK(temporal_worker_new(&tw.worker, tw.client, &o, &err), err);
+    register_all(tw.worker);
+    ts_worker_run(&tw);
+    pthread_join(t, NULL);
+    TS_OK(u.rc, u.err);
+    assert_int_equal(u.result, 0);
+    assert_int_equal(finish(&tw, id), 1);
+    replays_cleanly(&tw, id, restart_workflow);
+    temporal_client_free(u.client);
+    ts_worker_stop(&tw);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(basic),
     cmocka_unit_test(activities),
@@ -452,5 +680,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(deduplication),
     cmocka_unit_test(non_durable_reject),
     cmocka_unit_test(validation_replay),
+    cmocka_unit_test(self),
+    cmocka_unit_test(task_failure),
+    cmocka_unit_test(worker_restart),
 };
 TS_MAIN(tests)
