@@ -170,6 +170,8 @@ struct temporal_workflow_branch {
     struct update *update; /* the update this branch handles, or NULL */
     bool done;
     int rc;
+    bool cancelled; /* temporal_workflow_cancel_branch() */
+    bool detached;  /* not cancelled with the workflow */
     struct temporal_error last_error;
     const struct machine *last_failed; /* whose ApplicationFailure last_failure shows */
     struct temporal_failure_info last_failure;
@@ -1214,6 +1216,14 @@ static int fail_task(struct temporal_workflow_ctx *run, int code, const char *fm
     return code;
 }
 
+/* Whether the running branch is cancelled: by the workflow's cancellation (unless detached)
+ * or by its own (temporal_workflow_cancel_branch). */
+static bool branch_cancelled(const struct temporal_workflow_ctx *run)
+{
+    const struct temporal_workflow_branch *b = run->current;
+    return b != NULL && (b->cancelled || (run->cancel_requested && !b->detached));
+}
+
 /* Blocks the current branch until |ready|; returns 0, or TEMPORAL_ECANCELED if the workflow
  * is cancelled (when |cancellable|) or torn down first. */
 static int block_until(struct temporal_workflow_ctx *run, bool (*ready)(void *), void *arg,
@@ -1224,7 +1234,7 @@ static int block_until(struct temporal_workflow_ctx *run, bool (*ready)(void *),
     for (;;) {
         if (ready(arg))
             return 0;
-        if (run->tearing_down || (cancellable && run->cancel_requested))
+        if (run->tearing_down || (cancellable && branch_cancelled(run)))
             return TEMPORAL_ECANCELED;
         temporal__coro_yield();
     }
@@ -2510,7 +2520,7 @@ int temporal_workflow_execute_activity(struct temporal_workflow_ctx *ctx, const 
                               "activity '%s' needs start_to_close_timeout_ms or "
                               "schedule_to_close_timeout_ms",
                               activity_type);
-    if (ctx->cancel_requested)
+    if (branch_cancelled(ctx))
         return temporal__fail(&b->last_error, TEMPORAL_ECANCELED, -1, "workflow cancelled");
 
     struct machine *m = machine_add(ctx, M_ACTIVITY);
@@ -2578,7 +2588,7 @@ int temporal_workflow_execute_child(struct temporal_workflow_ctx *ctx, const cha
     if (temporal__empty(workflow_type) || out == NULL)
         return temporal__fail(&b->last_error, TEMPORAL_EINVAL, -1,
                               "execute_child needs a workflow type and an output list");
-    if (ctx->cancel_requested)
+    if (branch_cancelled(ctx))
         return temporal__fail(&b->last_error, TEMPORAL_ECANCELED, -1, "workflow cancelled");
     struct machine *m = machine_add(ctx, M_CHILD);
     if (m == NULL)
@@ -2787,7 +2797,7 @@ int temporal_workflow_execute_local_activity(struct temporal_workflow_ctx *ctx,
                               "local activity '%s' needs start_to_close_timeout_ms or "
                               "schedule_to_close_timeout_ms",
                               activity_type);
-    if (ctx->cancel_requested)
+    if (branch_cancelled(ctx))
         return temporal__fail(&b->last_error, TEMPORAL_ECANCELED, -1, "workflow cancelled");
 
     struct machine *m = machine_new(ctx, M_LOCAL_ACTIVITY, false);
@@ -2931,7 +2941,7 @@ int temporal_workflow_sleep(struct temporal_workflow_ctx *ctx, int64_t ms)
         return TEMPORAL_EINVAL;
     if (ms == 0)
         return 0;
-    if (ctx->cancel_requested)
+    if (branch_cancelled(ctx))
         return TEMPORAL_ECANCELED;
     struct machine *m = machine_add(ctx, M_TIMER);
     if (m == NULL)
@@ -3038,10 +3048,36 @@ static bool branch_done(void *arg) { return ((struct temporal_workflow_branch *)
 
 int temporal_workflow_join(struct temporal_workflow_ctx *ctx, struct temporal_workflow_branch *branch)
 {
-    if (branch == NULL || branch->run != ctx || branch == ctx->current)
+    if (branch == NULL || branch->run != ctx || branch == ctx->current || ctx->current == NULL)
         return TEMPORAL_EINVAL;
-    int rc = block_until(ctx, branch_done, branch, false);
-    return rc != 0 ? rc : branch->rc;
+    /* Not even a teardown ends this wait early: the branch may use the caller's stack, so
+     * the caller must not return before it has (a torn-down branch's calls all fail, so it
+     * returns soon). */
+    while (!branch_done(branch))
+        temporal__coro_yield();
+    return branch->rc;
+}
+
+int temporal_workflow_spawn_detached(struct temporal_workflow_ctx *ctx,
+                                     temporal_workflow_branch_fn fn, void *arg,
+                                     struct temporal_workflow_branch **out)
+{
+    int rc = temporal_workflow_spawn(ctx, fn, arg, out);
+    if (rc == 0)
+        (*out)->detached = true;
+    return rc;
+}
+
+int temporal_workflow_cancel_branch(struct temporal_workflow_ctx *ctx,
+                                    struct temporal_workflow_branch *branch)
+{
+    if (branch == NULL || branch->run != ctx)
+        return TEMPORAL_EINVAL;
+    if (!branch->done && !branch->cancelled) {
+        branch->cancelled = true;
+        ctx->progress++; /* its blocking call wakes up to the cancellation */
+    }
+    return 0;
 }
 
 /* Replayer ---------------------------------------------------------------------------------------- */

@@ -369,11 +369,34 @@ TEMPORAL_API int temporal_workflow_spawn(struct temporal_workflow_ctx *ctx,
                                          struct temporal_workflow_branch **out);
 
 /**
- * Waits until |branch| has returned and returns its value.  Blocks the calling branch.
+ * Waits until |branch| has returned and returns its value.  Blocks the calling branch, and
+ * is the one wait that neither a cancellation nor the run being dropped from memory cuts
+ * short (a branch may use its spawner's stack).
  * Since: 0.1
  */
 TEMPORAL_API int temporal_workflow_join(struct temporal_workflow_ctx *ctx,
                                         struct temporal_workflow_branch *branch);
+
+/**
+ * Like temporal_workflow_spawn(), but the branch is not cancelled when the workflow is
+ * (only by temporal_workflow_cancel_branch()): for clean-up that must still run activities
+ * or timers after a cancellation request.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_spawn_detached(struct temporal_workflow_ctx *ctx,
+                                                  temporal_workflow_branch_fn fn, void *arg,
+                                                  struct temporal_workflow_branch **out);
+
+/**
+ * Cancels |branch| alone, as cancelling the workflow would (a cancellation scope): its
+ * blocking call, and every later one, returns TEMPORAL_ECANCELED, and the activity, timer
+ * or child workflow it waits for is cancelled as its cancellation type says.  The rest of
+ * the workflow goes on.  Cancelling a finished branch does nothing.  Returns 0 or
+ * TEMPORAL_EINVAL.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_cancel_branch(struct temporal_workflow_ctx *ctx,
+                                                 struct temporal_workflow_branch *branch);
 
 /**
  * Changes workflow code safely while runs of the old code are in flight:
