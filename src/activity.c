@@ -96,6 +96,14 @@ int64_t temporal_activity_time_remaining_ms(const struct temporal_activity_ctx *
     return left > 0 ? left : 0;
 }
 
+bool temporal_activity_worker_stopping(const struct temporal_activity_ctx *ctx)
+{
+    pthread_mutex_lock(&ctx->worker->mu);
+    bool stopping = ctx->worker->stopping;
+    pthread_mutex_unlock(&ctx->worker->mu);
+    return stopping;
+}
+
 bool temporal_activity_is_cancelled(const struct temporal_activity_ctx *ctx)
 {
     return temporal_activity_cancel_reason(ctx) != TEMPORAL_ACTIVITY_NOT_CANCELLED;

@@ -95,6 +95,14 @@ TEMPORAL_API int64_t temporal_activity_time_remaining_ms(const struct temporal_a
 TEMPORAL_API int temporal_activity_heartbeat(struct temporal_activity_ctx *ctx,
                                              const struct temporal_payloads *details);
 
+/**
+ * Returns true once the worker running the activity has begun to shut down (before any
+ * graceful timeout has passed): an activity that can stop early and be retried elsewhere
+ * may do so now.  Thread-safe.
+ * Since: 0.1
+ */
+TEMPORAL_API bool temporal_activity_worker_stopping(const struct temporal_activity_ctx *ctx);
+
 /** Returns true once the activity has been asked to stop.  Thread-safe.  Since: 0.1 */
 TEMPORAL_API bool temporal_activity_is_cancelled(const struct temporal_activity_ctx *ctx);
 

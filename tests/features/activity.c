@@ -11,9 +11,7 @@
  *    TRY cancellation of an activity that has not started would just drop it).  An
  *    ABANDONed activity is never told, so that workflow does not wait for its result; the
  *    activity learns its workflow closed (reason GONE) when it next heartbeats.
- *  - shutdown: a C activity learns of the worker's shutdown only when the graceful timeout
- *    (1 s, as upstream) has passed (temporal_activity_cancel_reason() ==
- *    TEMPORAL_ACTIVITY_CANCEL_WORKER_SHUTDOWN), not at once as through Go's stop channel.
+ *  - shutdown: Go's worker stop channel is temporal_activity_worker_stopping().
  *  - Activity errors surface in the workflow as temporal_workflow_last_error() (message and
  *    detail: ApplicationFailure type, "TimeoutFailure", "CanceledFailure").
  */
@@ -373,11 +371,11 @@ static int concurrent_workflow(struct temporal_workflow_ctx *ctx, const struct t
 
 /* shutdown ------------------------------------------------------------------------------------- */
 
-/* Waits until the worker's shutdown reaches the activity (after the graceful timeout). */
+/* Waits until the worker begins to shut down (Go's worker stop channel). */
 static void wait_worker_shutdown(struct temporal_activity_ctx *ctx, struct env *e)
 {
     __atomic_add_fetch(&e->started, 1, __ATOMIC_SEQ_CST);
-    while (temporal_activity_cancel_reason(ctx) != TEMPORAL_ACTIVITY_CANCEL_WORKER_SHUTDOWN)
+    while (!temporal_activity_worker_stopping(ctx))
         sleep_ms(20);
 }
 
