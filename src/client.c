@@ -128,7 +128,7 @@ void temporal_client_server_info(const struct temporal_client *c, struct tempora
 
 /* Shared request pieces -------------------------------------------------------------------- */
 
-static int require(const char *value, const char *what, struct temporal_error *err)
+int temporal__require(const char *value, const char *what, struct temporal_error *err)
 {
     if (temporal__empty(value))
         return temporal__fail(err, TEMPORAL_EINVAL, -1, "%s is required", what);
@@ -143,30 +143,23 @@ static temporal__pb_execution execution_of(const char *workflow_id, const char *
     return e;
 }
 
-/* Holds the sub-messages of a start (or signal-with-start) request. */
-struct start_parts {
-    Temporal__Api__Common__V1__WorkflowType type;
-    Temporal__Api__Taskqueue__V1__TaskQueue queue;
-    Google__Protobuf__Duration exec_timeout, run_timeout, task_timeout;
-    struct temporal__payloads_view input;
-    struct temporal__payload_map_view memo, search_attributes;
-    char request_id[37];
-};
 
-static void start_parts_cleanup(struct start_parts *p)
+
+void temporal__start_parts_cleanup(struct temporal__start_parts *p)
 {
     temporal__payloads_view_cleanup(&p->input);
     temporal__payload_map_view_cleanup(&p->memo);
     temporal__payload_map_view_cleanup(&p->search_attributes);
 }
 
-static int start_parts_init(struct start_parts *p, const struct temporal_start_workflow_options *o,
-                            const struct temporal_payloads *args, struct temporal_error *err)
+int temporal__start_parts_init(struct temporal__start_parts *p,
+                               const struct temporal_start_workflow_options *o,
+                               const struct temporal_payloads *args, struct temporal_error *err)
 {
     int rc;
-    if ((rc = require(o->workflow_id, "start option 'workflow_id'", err)) != 0 ||
-        (rc = require(o->workflow_type, "start option 'workflow_type'", err)) != 0 ||
-        (rc = require(o->task_queue, "start option 'task_queue'", err)) != 0)
+    if ((rc = temporal__require(o->workflow_id, "start option 'workflow_id'", err)) != 0 ||
+        (rc = temporal__require(o->workflow_type, "start option 'workflow_type'", err)) != 0 ||
+        (rc = temporal__require(o->task_queue, "start option 'task_queue'", err)) != 0)
         return rc;
     if (o->execution_timeout_ms < 0 || o->run_timeout_ms < 0 || o->task_timeout_ms < 0)
         return temporal__fail(err, TEMPORAL_EINVAL, -1,
@@ -192,7 +185,7 @@ static int start_parts_init(struct start_parts *p, const struct temporal_start_w
         rc = temporal__payload_map_view_init(&p->search_attributes, o->search_attributes,
                                              o->search_attributes_count);
     if (rc != 0) {
-        start_parts_cleanup(p);
+        temporal__start_parts_cleanup(p);
         return temporal__fail(err, rc, -1,
                               rc == TEMPORAL_EINVAL ? "a memo field or search attribute has no name"
                                                     : "out of memory");
@@ -222,8 +215,8 @@ int temporal_client_start_workflow(struct temporal_client *c,
         return temporal__fail(err, TEMPORAL_EINVAL, -1,
                               "start needs a client and options initialized with "
                               "TEMPORAL_START_WORKFLOW_OPTIONS_INIT");
-    struct start_parts parts;
-    int rc = start_parts_init(&parts, &o, args, err);
+    struct temporal__start_parts parts;
+    int rc = temporal__start_parts_init(&parts, &o, args, err);
     if (rc != 0)
         return rc;
 
@@ -242,6 +235,7 @@ int temporal_client_start_workflow(struct temporal_client *c,
     req.workflow_id_reuse_policy = (Temporal__Api__Enums__V1__WorkflowIdReusePolicy)o.id_reuse_policy;
     req.workflow_id_conflict_policy =
         (Temporal__Api__Enums__V1__WorkflowIdConflictPolicy)o.id_conflict_policy;
+    req.cron_schedule = (char *)(o.cron_schedule ? o.cron_schedule : "");
     req.memo = o.memo_count ? &parts.memo.memo : NULL;
     req.search_attributes = o.search_attributes_count ? &parts.search_attributes.search_attributes : NULL;
 
@@ -249,7 +243,7 @@ int temporal_client_start_workflow(struct temporal_client *c,
     rc = temporal__rpc_call(c->conn, WS("StartWorkflowExecution"), &req.base,
                             &temporal__api__workflowservice__v1__start_workflow_execution_response__descriptor,
                             (ProtobufCMessage **)&resp, NULL, err);
-    start_parts_cleanup(&parts);
+    temporal__start_parts_cleanup(&parts);
     if (rc != 0)
         return rc;
     rc = take_run_id(resp->run_id, run_id_out, err);
@@ -265,8 +259,8 @@ int temporal_client_signal_workflow(struct temporal_client *c, const char *workf
     int rc;
     if (c == NULL)
         return temporal__fail(err, TEMPORAL_EINVAL, -1, "signal needs a client");
-    if ((rc = require(workflow_id, "workflow id", err)) != 0 ||
-        (rc = require(signal_name, "signal name", err)) != 0)
+    if ((rc = temporal__require(workflow_id, "workflow id", err)) != 0 ||
+        (rc = temporal__require(signal_name, "signal name", err)) != 0)
         return rc;
     struct temporal__payloads_view input;
     temporal__payloads_view_init(&input, args, &rc);
@@ -304,16 +298,16 @@ int temporal_client_signal_with_start_workflow(struct temporal_client *c,
         return temporal__fail(err, TEMPORAL_EINVAL, -1,
                               "signal-with-start needs a client and options initialized with "
                               "TEMPORAL_START_WORKFLOW_OPTIONS_INIT");
-    int rc = require(signal_name, "signal name", err);
+    int rc = temporal__require(signal_name, "signal name", err);
     if (rc != 0)
         return rc;
-    struct start_parts parts;
-    if ((rc = start_parts_init(&parts, &o, args, err)) != 0)
+    struct temporal__start_parts parts;
+    if ((rc = temporal__start_parts_init(&parts, &o, args, err)) != 0)
         return rc;
     struct temporal__payloads_view sig_input;
     temporal__payloads_view_init(&sig_input, signal_args, &rc);
     if (rc != 0) {
-        start_parts_cleanup(&parts);
+        temporal__start_parts_cleanup(&parts);
         return temporal__fail(err, rc, -1, "out of memory");
     }
 
@@ -332,6 +326,7 @@ int temporal_client_signal_with_start_workflow(struct temporal_client *c,
     req.workflow_id_reuse_policy = (Temporal__Api__Enums__V1__WorkflowIdReusePolicy)o.id_reuse_policy;
     req.workflow_id_conflict_policy =
         (Temporal__Api__Enums__V1__WorkflowIdConflictPolicy)o.id_conflict_policy;
+    req.cron_schedule = (char *)(o.cron_schedule ? o.cron_schedule : "");
     req.memo = o.memo_count ? &parts.memo.memo : NULL;
     req.search_attributes = o.search_attributes_count ? &parts.search_attributes.search_attributes : NULL;
     req.signal_name = (char *)signal_name;
@@ -341,7 +336,7 @@ int temporal_client_signal_with_start_workflow(struct temporal_client *c,
     rc = temporal__rpc_call(c->conn, WS("SignalWithStartWorkflowExecution"), &req.base,
                             &temporal__api__workflowservice__v1__signal_with_start_workflow_execution_response__descriptor,
                             (ProtobufCMessage **)&resp, NULL, err);
-    start_parts_cleanup(&parts);
+    temporal__start_parts_cleanup(&parts);
     temporal__payloads_view_cleanup(&sig_input);
     if (rc != 0)
         return rc;
@@ -360,8 +355,8 @@ int temporal_client_query_workflow(struct temporal_client *c, const char *workfl
     int rc;
     if (c == NULL || result == NULL)
         return temporal__fail(err, TEMPORAL_EINVAL, -1, "query needs a client and a result list");
-    if ((rc = require(workflow_id, "workflow id", err)) != 0 ||
-        (rc = require(query_type, "query type", err)) != 0)
+    if ((rc = temporal__require(workflow_id, "workflow id", err)) != 0 ||
+        (rc = temporal__require(query_type, "query type", err)) != 0)
         return rc;
     struct temporal__payloads_view input;
     temporal__payloads_view_init(&input, args, &rc);
@@ -418,7 +413,7 @@ int temporal_client_describe_workflow(struct temporal_client *c, const char *wor
     if (c == NULL || out == NULL)
         return temporal__fail(err, TEMPORAL_EINVAL, -1, "describe needs a client and an output");
     memset(out, 0, sizeof(*out));
-    if ((rc = require(workflow_id, "workflow id", err)) != 0)
+    if ((rc = temporal__require(workflow_id, "workflow id", err)) != 0)
         return rc;
     temporal__pb_execution exec = execution_of(workflow_id, run_id);
     Temporal__Api__Workflowservice__V1__DescribeWorkflowExecutionRequest req =
@@ -519,7 +514,7 @@ int temporal_client_fetch_history(struct temporal_client *c, const char *workflo
     if (c == NULL || out == NULL)
         return temporal__fail(err, TEMPORAL_EINVAL, -1, "fetch history needs a client and an output");
     memset(out, 0, sizeof(*out));
-    if ((rc = require(workflow_id, "workflow id", err)) != 0)
+    if ((rc = temporal__require(workflow_id, "workflow id", err)) != 0)
         return rc;
     temporal__pb_execution exec = execution_of(workflow_id, run_id);
     ProtobufCBinaryData token = { 0, NULL };
@@ -673,7 +668,7 @@ int temporal_client_get_workflow_result(struct temporal_client *c, const char *w
     if (c == NULL || result == NULL || timeout_ms < 0)
         return temporal__fail(err, TEMPORAL_EINVAL, -1,
                               "get result needs a client, a result list and a timeout >= 0");
-    if ((rc = require(workflow_id, "workflow id", err)) != 0)
+    if ((rc = temporal__require(workflow_id, "workflow id", err)) != 0)
         return rc;
     int64_t end = timeout_ms > 0 ? temporal__now_monotonic_ms() + timeout_ms : 0;
     char *run = temporal__strdup(run_id ? run_id : "");
@@ -753,7 +748,7 @@ int temporal_client_cancel_workflow(struct temporal_client *c, const char *workf
     int rc;
     if (c == NULL)
         return temporal__fail(err, TEMPORAL_EINVAL, -1, "cancel needs a client");
-    if ((rc = require(workflow_id, "workflow id", err)) != 0)
+    if ((rc = temporal__require(workflow_id, "workflow id", err)) != 0)
         return rc;
     temporal__pb_execution exec = execution_of(workflow_id, run_id);
     char request_id[37];
@@ -778,7 +773,7 @@ int temporal_client_terminate_workflow(struct temporal_client *c, const char *wo
     int rc;
     if (c == NULL)
         return temporal__fail(err, TEMPORAL_EINVAL, -1, "terminate needs a client");
-    if ((rc = require(workflow_id, "workflow id", err)) != 0)
+    if ((rc = temporal__require(workflow_id, "workflow id", err)) != 0)
         return rc;
     temporal__pb_execution exec = execution_of(workflow_id, run_id);
     Temporal__Api__Workflowservice__V1__TerminateWorkflowExecutionRequest req =
@@ -844,8 +839,8 @@ int temporal_client_get_update_result(struct temporal_client *c, const char *wor
     int rc;
     if (c == NULL || result == NULL)
         return temporal__fail(err, TEMPORAL_EINVAL, -1, "get_update_result needs a client and a result list");
-    if ((rc = require(workflow_id, "workflow id", err)) != 0 ||
-        (rc = require(update_id, "update id", err)) != 0)
+    if ((rc = temporal__require(workflow_id, "workflow id", err)) != 0 ||
+        (rc = temporal__require(update_id, "update id", err)) != 0)
         return rc;
     temporal__pb_execution exec = execution_of(workflow_id, run_id);
     Temporal__Api__Update__V1__UpdateRef ref = TEMPORAL__API__UPDATE__V1__UPDATE_REF__INIT;
@@ -894,8 +889,8 @@ int temporal_client_update_workflow(struct temporal_client *c, const char *workf
                               "update needs a client, a result list and options initialized with "
                               "TEMPORAL_UPDATE_OPTIONS_INIT");
     int rc;
-    if ((rc = require(workflow_id, "workflow id", err)) != 0 ||
-        (rc = require(update_name, "update name", err)) != 0)
+    if ((rc = temporal__require(workflow_id, "workflow id", err)) != 0 ||
+        (rc = temporal__require(update_name, "update name", err)) != 0)
         return rc;
     char update_id[37];
     if (temporal__empty(o.update_id))

@@ -237,6 +237,7 @@ struct temporal_workflow_ctx {
     struct temporal__wf_log log;
     struct temporal_workflow_info info;
     char *namespace_name, *task_queue, *workflow_id, *run_id, *workflow_type, *continued_run_id;
+    char *cron_schedule, *parent_workflow_id, *parent_run_id, *first_execution_run_id;
 
     int64_t last_event_id;
     bool started; /* WorkflowExecutionStarted seen */
@@ -609,8 +610,13 @@ int temporal__wf_run_new(struct temporal_workflow_ctx **out, const struct tempor
     run->run_id = temporal__strdup(run_id);
     run->workflow_type = temporal__strdup(def->name);
     run->continued_run_id = temporal__strdup("");
+    run->cron_schedule = temporal__strdup("");
+    run->parent_workflow_id = temporal__strdup("");
+    run->parent_run_id = temporal__strdup("");
+    run->first_execution_run_id = temporal__strdup(run_id);
     if (!run->namespace_name || !run->task_queue || !run->workflow_id || !run->run_id ||
-        !run->workflow_type || !run->continued_run_id) {
+        !run->workflow_type || !run->continued_run_id || !run->cron_schedule ||
+        !run->parent_workflow_id || !run->parent_run_id || !run->first_execution_run_id) {
         temporal__wf_run_free(run);
         return TEMPORAL_ENOMEM;
     }
@@ -621,6 +627,10 @@ int temporal__wf_run_new(struct temporal_workflow_ctx **out, const struct tempor
     in->task_queue = run->task_queue;
     in->namespace_name = run->namespace_name;
     in->continued_run_id = run->continued_run_id;
+    in->cron_schedule = run->cron_schedule;
+    in->parent_workflow_id = run->parent_workflow_id;
+    in->parent_run_id = run->parent_run_id;
+    in->first_execution_run_id = run->first_execution_run_id;
     in->attempt = 1;
     *out = run;
     return 0;
@@ -704,6 +714,10 @@ void temporal__wf_run_free(struct temporal_workflow_ctx *run)
     free(run->run_id);
     free(run->workflow_type);
     free(run->continued_run_id);
+    free(run->cron_schedule);
+    free(run->parent_workflow_id);
+    free(run->parent_run_id);
+    free(run->first_execution_run_id);
     free(run);
 }
 
@@ -1627,6 +1641,30 @@ static int apply_started(struct temporal_workflow_ctx *run, const temporal__pb_e
     if (a == NULL)
         return 0;
     run->info.attempt = a->attempt > 0 ? a->attempt : 1;
+    run->info.execution_timeout_ms = temporal__duration_ms(a->workflow_execution_timeout);
+    run->info.run_timeout_ms = temporal__duration_ms(a->workflow_run_timeout);
+    run->info.task_timeout_ms = temporal__duration_ms(a->workflow_task_timeout);
+    const char *parent_id = a->parent_workflow_execution ? a->parent_workflow_execution->workflow_id : NULL;
+    const char *parent_run = a->parent_workflow_execution ? a->parent_workflow_execution->run_id : NULL;
+    struct {
+        char **field;
+        const char **info;
+        const char *value;
+    } texts[] = { { &run->cron_schedule, &run->info.cron_schedule, a->cron_schedule },
+                  { &run->parent_workflow_id, &run->info.parent_workflow_id, parent_id },
+                  { &run->parent_run_id, &run->info.parent_run_id, parent_run },
+                  { &run->first_execution_run_id, &run->info.first_execution_run_id,
+                    a->first_execution_run_id } };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        if (temporal__empty(texts[i].value))
+            continue;
+        char *c = temporal__strdup(texts[i].value);
+        if (c == NULL)
+            return TEMPORAL_ENOMEM;
+        free(*texts[i].field);
+        *texts[i].field = c;
+        *texts[i].info = c;
+    }
     int frc = fields_from_memo(&run->memo, a->memo);
     if (frc == 0)
         frc = fields_from_search_attributes(&run->search_attributes, a->search_attributes);

@@ -174,6 +174,10 @@ struct temporal_start_workflow_options {
      * struct temporal_named_payload for the value encoding). */
     const struct temporal_named_payload *search_attributes;
     size_t search_attributes_count;
+    /** Optional.  Run the workflow on this cron schedule ("@every 1h", "0 12 * * MON-FRI"):
+     * each run starts when the previous one has closed and the next time comes.  Prefer
+     * schedules (temporal_client_create_schedule()).  Borrowed. */
+    const char *cron_schedule;
 };
 
 #define TEMPORAL_START_WORKFLOW_OPTIONS_INIT { .self_size = sizeof(struct temporal_start_workflow_options) }
@@ -387,6 +391,151 @@ TEMPORAL_API int temporal_client_get_update_result(struct temporal_client *clien
                                                    const char *update_id, int64_t timeout_ms,
                                                    struct temporal_payloads *result,
                                                    struct temporal_error *err);
+
+/** What a schedule does when an action is due while the previous one still runs
+ * (values of temporal.api.enums.v1.ScheduleOverlapPolicy). */
+enum temporal_schedule_overlap_policy {
+    TEMPORAL_SCHEDULE_OVERLAP_DEFAULT = 0, /* the server's: SKIP */
+    TEMPORAL_SCHEDULE_OVERLAP_SKIP = 1,
+    TEMPORAL_SCHEDULE_OVERLAP_BUFFER_ONE = 2,
+    TEMPORAL_SCHEDULE_OVERLAP_BUFFER_ALL = 3,
+    TEMPORAL_SCHEDULE_OVERLAP_CANCEL_OTHER = 4,
+    TEMPORAL_SCHEDULE_OVERLAP_TERMINATE_OTHER = 5,
+    TEMPORAL_SCHEDULE_OVERLAP_ALLOW_ALL = 6,
+};
+
+/** A schedule: when (an interval and/or cron expressions), what (start a workflow), how.
+ * Start from TEMPORAL_SCHEDULE_OPTIONS_INIT; everything is borrowed for the call. */
+struct temporal_schedule_options {
+    size_t self_size;
+    /** Required.  The schedule's id. */
+    const char *schedule_id;
+    /** Every |interval_ms| (0 = none), shifted by |interval_phase_ms|. */
+    int64_t interval_ms;
+    int64_t interval_phase_ms;
+    /** Cron expressions ("0 12 * * MON-FRI", "@hourly"). */
+    const char *const *cron_expressions;
+    size_t cron_count;
+    /** Time zone of the cron expressions (IANA name); NULL = UTC. */
+    const char *time_zone;
+    /** Required.  The workflow each action starts: its workflow id is a prefix (the server
+     * appends the action time), type, task queue, timeouts, memo, search attributes. */
+    const struct temporal_start_workflow_options *action;
+    /** The started workflows' arguments (may be NULL). */
+    const struct temporal_payloads *action_args;
+    enum temporal_schedule_overlap_policy overlap_policy;
+    /** How late an action may still run after an outage; 0 = the server's default (1 year). */
+    int64_t catchup_window_ms;
+    /** Create it paused, with |note| (optional) saying why. */
+    bool paused;
+    const char *note;
+};
+
+#define TEMPORAL_SCHEDULE_OPTIONS_INIT { .self_size = sizeof(struct temporal_schedule_options) }
+
+/**
+ * Creates schedule |opts->schedule_id|.  Returns 0, TEMPORAL_EALREADY_EXISTS (a schedule
+ * with that id exists), TEMPORAL_EINVAL, or a transport error.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_client_create_schedule(struct temporal_client *client,
+                                                 const struct temporal_schedule_options *opts,
+                                                 struct temporal_error *err);
+
+/**
+ * Replaces what schedule |opts->schedule_id| does and when (its state too: paused, note).
+ * Returns 0, TEMPORAL_ENOT_FOUND, TEMPORAL_EINVAL, or a transport error.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_client_update_schedule(struct temporal_client *client,
+                                                 const struct temporal_schedule_options *opts,
+                                                 struct temporal_error *err);
+
+/** What temporal_client_describe_schedule() reports (owned; release with
+ * temporal_schedule_description_cleanup()).  Times are Unix epoch milliseconds. */
+struct temporal_schedule_description {
+    bool paused;
+    char *note;
+    /** Actions taken so far, and those skipped (overlap) or missed (catch-up window). */
+    int64_t action_count;
+    int64_t overlap_skipped;
+    int64_t missed_catchup_window;
+    /** Ids of the workflows the schedule started that are still running, and of the most
+     * recent ones it started (oldest first). */
+    char **running_workflow_ids;
+    size_t running_count;
+    char **recent_workflow_ids;
+    size_t recent_count;
+    /** When the next action is due (0 if none). */
+    int64_t next_action_time_ms;
+    /** The action: the workflow id prefix, type and task queue, and its arguments. */
+    char *workflow_id;
+    char *workflow_type;
+    char *task_queue;
+    struct temporal_payloads action_args;
+    /** The spec's interval (0 if none). */
+    int64_t interval_ms;
+};
+
+/**
+ * Describes schedule |schedule_id| into |out| (release it with
+ * temporal_schedule_description_cleanup() after success).  Returns 0, TEMPORAL_ENOT_FOUND,
+ * or a transport error.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_client_describe_schedule(struct temporal_client *client,
+                                                   const char *schedule_id,
+                                                   struct temporal_schedule_description *out,
+                                                   struct temporal_error *err);
+
+/** Frees what |d| holds and zeroes it.  NULL is a no-op.  Since: 0.1 */
+TEMPORAL_API void temporal_schedule_description_cleanup(struct temporal_schedule_description *d);
+
+/**
+ * Pauses schedule |schedule_id| (no actions until unpaused), with |note| (NULL = "Paused via
+ * temporal-c").  Returns 0, TEMPORAL_ENOT_FOUND, or a transport error.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_client_pause_schedule(struct temporal_client *client, const char *schedule_id,
+                                                const char *note, struct temporal_error *err);
+
+/** Unpauses schedule |schedule_id|, with |note| (NULL = "Unpaused via temporal-c").  As
+ * temporal_client_pause_schedule().  Since: 0.1 */
+TEMPORAL_API int temporal_client_unpause_schedule(struct temporal_client *client,
+                                                  const char *schedule_id, const char *note,
+                                                  struct temporal_error *err);
+
+/** Takes the schedule's action now (even when paused), under |overlap| (DEFAULT = the
+ * schedule's policy).  Returns 0, TEMPORAL_ENOT_FOUND, or a transport error.  Since: 0.1 */
+TEMPORAL_API int temporal_client_trigger_schedule(struct temporal_client *client,
+                                                  const char *schedule_id,
+                                                  enum temporal_schedule_overlap_policy overlap,
+                                                  struct temporal_error *err);
+
+/**
+ * Takes the actions the schedule would have taken between |start_ms| and |end_ms| (Unix
+ * epoch ms), under |overlap|.  Returns 0, TEMPORAL_ENOT_FOUND, or a transport error.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_client_backfill_schedule(struct temporal_client *client,
+                                                   const char *schedule_id, int64_t start_ms,
+                                                   int64_t end_ms,
+                                                   enum temporal_schedule_overlap_policy overlap,
+                                                   struct temporal_error *err);
+
+/** Deletes schedule |schedule_id| (workflows it started go on).  Returns 0,
+ * TEMPORAL_ENOT_FOUND, or a transport error.  Since: 0.1 */
+TEMPORAL_API int temporal_client_delete_schedule(struct temporal_client *client,
+                                                 const char *schedule_id, struct temporal_error *err);
+
+/**
+ * Lists the ids of the namespace's schedules (all pages) into |*ids| (|*count| of them;
+ * free each and the array with temporal_free()).  The list is eventually consistent: a new
+ * schedule may take a moment to appear.  Returns 0 or a transport error.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_client_list_schedules(struct temporal_client *client, char ***ids,
+                                                size_t *count, struct temporal_error *err);
 
 /**
  * Requests cancellation of workflow |workflow_id| (|run_id| NULL means latest); the

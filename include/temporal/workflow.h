@@ -102,6 +102,17 @@ struct temporal_workflow_info {
     int64_t start_time_ms;
     /** Number of history events so far (as of the current workflow task). */
     int64_t history_length;
+    /** The cron schedule the run was started with, or "". */
+    const char *cron_schedule;
+    /** The parent workflow's id and run id, or "" for a workflow that is no child. */
+    const char *parent_workflow_id;
+    const char *parent_run_id;
+    /** The first run of this workflow's chain (continue-as-new, retries, cron). */
+    const char *first_execution_run_id;
+    /** Timeouts the run was started with, 0 = none. */
+    int64_t execution_timeout_ms;
+    int64_t run_timeout_ms;
+    int64_t task_timeout_ms;
 };
 
 /** Returns facts about the run (borrowed from |ctx|).  Since: 0.1 */
