@@ -95,7 +95,7 @@ static void *la_main(void *arg)
     struct temporal__la_exec *x = arg;
     struct temporal_worker *w = x->w;
     const struct temporal__activity_reg *reg = temporal__activity_find(w, x->activity_type);
-    int32_t attempt = 1;
+    int32_t attempt = x->first_attempt;
     if (reg == NULL) {
         char names[512], message[800];
         temporal__activity_registered_names(w, names, sizeof(names));
@@ -160,6 +160,10 @@ static void *la_main(void *arg)
                       temporal__now_epoch_ms() + backoff_ms < x->scheduled_ms + x->schedule_to_close_ms);
         if (!retry)
             break;
+        if (backoff_ms > x->local_retry_threshold_ms) {
+            x->outcome.backoff_ms = backoff_ms; /* the workflow sleeps it on a timer */
+            break;
+        }
         pthread_mutex_lock(&w->mu);
         int64_t until = temporal__now_monotonic_ms() + backoff_ms;
         while (!x->cancel && temporal__now_monotonic_ms() < until)
@@ -195,7 +199,9 @@ struct temporal__la_exec *temporal__la_start(struct temporal_worker *w,
     x->workflow_type = dup_or_empty(info->workflow_type);
     x->schedule_to_close_ms = r->schedule_to_close_ms;
     x->start_to_close_ms = r->start_to_close_ms;
-    x->scheduled_ms = temporal__now_epoch_ms();
+    x->scheduled_ms = r->scheduled_time_ms > 0 ? r->scheduled_time_ms : temporal__now_epoch_ms();
+    x->first_attempt = r->attempt > 0 ? r->attempt : 1;
+    x->local_retry_threshold_ms = r->local_retry_threshold_ms;
     x->retry = *r->retry;
     bool ok = x->seq && x->activity_type && x->workflow_id && x->run_id && x->workflow_type;
     for (size_t i = 0; ok && r->input != NULL && i < r->input->count; i++)

@@ -95,7 +95,11 @@ struct temporal__la_request {
     const struct temporal_payloads *input;
     int64_t schedule_to_close_ms, start_to_close_ms;
     const struct temporal_retry_policy *retry; /* all fields set (defaults filled in) */
-    int64_t scheduled_time_ms;                 /* workflow time it was scheduled */
+    int64_t scheduled_time_ms;                 /* workflow time it was first scheduled */
+    int32_t attempt;                           /* the first attempt to make */
+    /* A backoff longer than this ends the execution: the workflow waits it out on a timer
+     * and schedules the next attempt. */
+    int64_t local_retry_threshold_ms;
 };
 
 /** What became of a local activity (all attempts). */
@@ -106,6 +110,9 @@ struct temporal__la_outcome {
     bool non_retryable;
     struct temporal_payloads failure_details;
     int32_t attempt; /* the last attempt */
+    /* > 0: it failed, and the next attempt is due after this backoff (past the local
+     * retry threshold: the workflow sleeps it on a timer). */
+    int64_t backoff_ms;
 };
 
 /**

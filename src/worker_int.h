@@ -172,7 +172,9 @@ struct temporal__la_exec {
     char *seq, *activity_type, *workflow_id, *run_id, *workflow_type;
     struct temporal_payloads input;
     int64_t schedule_to_close_ms, start_to_close_ms;
-    int64_t scheduled_ms; /* wall clock, when the worker started it */
+    int64_t scheduled_ms; /* when the workflow first scheduled it (epoch ms) */
+    int32_t first_attempt;
+    int64_t local_retry_threshold_ms;
     struct temporal_retry_policy retry;
     char **non_retryable;
     pthread_t thread;

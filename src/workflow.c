@@ -74,6 +74,7 @@ static const char *const machine_names[] = {
 #define LA_RESULT_DETAIL "result"
 #define LA_DEFAULT_INITIAL_INTERVAL_MS 1000
 #define LA_DEFAULT_BACKOFF 2.0
+#define LA_DEFAULT_RETRY_THRESHOLD_MS 60000
 
 /* One command and what became of it.  Owns everything its command message points to. */
 struct machine {
@@ -120,6 +121,8 @@ struct machine {
     enum { LA_WAITING, LA_RUNNING, LA_DONE } la_state;
     bool la_cancel_requested;
     bool la_abandoned;
+    int32_t la_attempt;     /* its last attempt */
+    int64_t la_backoff_ms;  /* > 0: failed; the next attempt after a timer of this long */
     struct temporal__la_request la;
     struct temporal_retry_policy la_retry;
     struct temporal__payloads_view marker_extra_view;
@@ -294,8 +297,11 @@ struct recorded_marker {
     char *id;
     bool deprecated;
     struct temporal_payloads data;
-    /* Local activities: the failure (borrowed from the event; NULL on success). */
+    /* Local activities: the failure (borrowed from the event; NULL on success), the last
+     * attempt, and the backoff before the next one (0 = none). */
     const Temporal__Api__Failure__V1__Failure *failure;
+    int32_t attempt;
+    int64_t backoff_ms;
 };
 
 struct patch_memo {
@@ -1401,6 +1407,11 @@ static int read_marker(const temporal__pb_event *e, struct recorded_marker *out)
             out->kind = M_LOCAL_ACTIVITY;
             out->id = temporal__strdup(id);
             out->failure = a->failure;
+            out->attempt = (int32_t)json_integer_value(json_object_get(j, "attempt"));
+            json_t *backoff = json_object_get(j, "backoff");
+            if (json_is_object(backoff))
+                out->backoff_ms = json_integer_value(json_object_get(backoff, "seconds")) * 1000 +
+                                  json_integer_value(json_object_get(backoff, "nanos")) / 1000000;
             if (out->id != NULL &&
                 temporal__payloads_from_proto(&out->data, marker_detail(a, LA_RESULT_DETAIL)) != 0) {
                 json_decref(j);
@@ -2715,6 +2726,8 @@ static void resolve_la_from_history(struct temporal_workflow_ctx *run, struct ma
                        TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_CANCELED_FAILURE_INFO
                    ? TEMPORAL_ECANCELED
                    : TEMPORAL_EACTIVITY_FAILED;
+    m->la_attempt = r->attempt;
+    m->la_backoff_ms = r->backoff_ms;
     if (code == 0 && copy_payloads(&m->result, &r->data) != 0) {
         fail_task(run, TEMPORAL_ENOMEM, "out of memory replaying local activity %s", m->id);
         return;
@@ -2768,6 +2781,12 @@ int temporal__wf_run_resolve_local_activity(struct temporal_workflow_ctx *run, c
                              (int)(now % 1000) * 1000000, "backoff", "original_schedule_time",
                              "seconds", (json_int_t)(m->la.scheduled_time_ms / 1000), "nanos",
                              (int)(m->la.scheduled_time_ms % 1000) * 1000000);
+    if (data != NULL && o->backoff_ms > 0)
+        json_object_set_new(data, "backoff",
+                            json_pack("{s:I, s:i}", "seconds", (json_int_t)(o->backoff_ms / 1000),
+                                      "nanos", (int)(o->backoff_ms % 1000) * 1000000));
+    m->la_attempt = o->attempt;
+    m->la_backoff_ms = o->code == TEMPORAL_EACTIVITY_FAILED ? o->backoff_ms : 0;
     char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
     json_decref(data);
     int rc = text ? temporal_payloads_add_json(&m->marker_extra, text, strlen(text)) : TEMPORAL_ENOMEM;
@@ -2813,6 +2832,64 @@ int64_t temporal__wf_run_task_timeout_ms(const struct temporal_workflow_ctx *run
     return run->task_timeout_ms > 0 ? run->task_timeout_ms : 10000;
 }
 
+/* Schedules one execution of a local activity (attempts from |attempt| on) and waits for
+ * it; |*out| is its machine, resolved unless the wait was cancelled. */
+static int schedule_local_activity(struct temporal_workflow_ctx *ctx, const char *activity_type,
+                                   const struct temporal_payloads *input,
+                                   const struct temporal_local_activity_options *o,
+                                   int32_t attempt, int64_t first_scheduled, struct machine **out)
+{
+    struct machine *m = machine_new(ctx, M_LOCAL_ACTIVITY, false);
+    *out = m;
+    if (m == NULL || (m->activity_type = temporal__strdup(activity_type)) == NULL ||
+        copy_payloads(&m->payloads, input) != 0)
+        return TEMPORAL_ENOMEM;
+    struct temporal_retry_policy r = { 0 };
+    if (o->retry_policy != NULL)
+        r = *o->retry_policy;
+    if (r.initial_interval_ms <= 0)
+        r.initial_interval_ms = LA_DEFAULT_INITIAL_INTERVAL_MS;
+    if (r.backoff_coefficient < 1.0)
+        r.backoff_coefficient = LA_DEFAULT_BACKOFF;
+    if (r.maximum_interval_ms <= 0)
+        r.maximum_interval_ms = 100 * r.initial_interval_ms;
+    if (r.non_retryable_error_types_count > 0) {
+        m->non_retryable = calloc(r.non_retryable_error_types_count, sizeof(char *));
+        if (m->non_retryable == NULL)
+            return TEMPORAL_ENOMEM;
+        for (size_t i = 0; i < r.non_retryable_error_types_count; i++) {
+            if ((m->non_retryable[i] = temporal__strdup(r.non_retryable_error_types[i])) == NULL)
+                return TEMPORAL_ENOMEM;
+            m->non_retryable_count++;
+        }
+    }
+    r.non_retryable_error_types = (const char *const *)m->non_retryable;
+    r.non_retryable_error_types_count = m->non_retryable_count;
+    m->la_retry = r;
+    struct temporal__la_request req = {
+        m->id, m->activity_type, &m->payloads, o->schedule_to_close_timeout_ms,
+        o->start_to_close_timeout_ms, &m->la_retry, first_scheduled, attempt,
+        o->local_retry_threshold_ms > 0 ? o->local_retry_threshold_ms : LA_DEFAULT_RETRY_THRESHOLD_MS
+    };
+    m->la = req;
+    if (ctx->replaying)
+        resolve_la_from_history(ctx, m);
+
+    int rc = block_until(ctx, machine_resolved, m, true);
+    if (rc != 0 && !m->resolved) {
+        if (o->cancellation_type == TEMPORAL_ACTIVITY_CANCEL_WAIT_COMPLETED && !ctx->tearing_down) {
+            m->la_cancel_requested = true; /* the worker tells the activity; wait for it */
+            block_until(ctx, machine_resolved, m, false);
+        } else {
+            m->resolved = true; /* TRY / ABANDON: stop waiting now; nothing is recorded */
+            m->la_state = LA_DONE;
+            m->la_abandoned = o->cancellation_type == TEMPORAL_ACTIVITY_CANCEL_ABANDON;
+            m->result_code = TEMPORAL_ECANCELED;
+        }
+    }
+    return 0;
+}
+
 int temporal_workflow_execute_local_activity(struct temporal_workflow_ctx *ctx,
                                              const char *activity_type,
                                              const struct temporal_payloads *input,
@@ -2838,50 +2915,22 @@ int temporal_workflow_execute_local_activity(struct temporal_workflow_ctx *ctx,
     if (branch_cancelled(ctx))
         return temporal__fail(&b->last_error, TEMPORAL_ECANCELED, -1, "workflow cancelled");
 
-    struct machine *m = machine_new(ctx, M_LOCAL_ACTIVITY, false);
-    if (m == NULL || (m->activity_type = temporal__strdup(activity_type)) == NULL ||
-        copy_payloads(&m->payloads, input) != 0)
-        return TEMPORAL_ENOMEM;
-    struct temporal_retry_policy r = { 0 };
-    if (o.retry_policy != NULL)
-        r = *o.retry_policy;
-    if (r.initial_interval_ms <= 0)
-        r.initial_interval_ms = LA_DEFAULT_INITIAL_INTERVAL_MS;
-    if (r.backoff_coefficient < 1.0)
-        r.backoff_coefficient = LA_DEFAULT_BACKOFF;
-    if (r.maximum_interval_ms <= 0)
-        r.maximum_interval_ms = 100 * r.initial_interval_ms;
-    if (r.non_retryable_error_types_count > 0) {
-        m->non_retryable = calloc(r.non_retryable_error_types_count, sizeof(char *));
-        if (m->non_retryable == NULL)
-            return TEMPORAL_ENOMEM;
-        for (size_t i = 0; i < r.non_retryable_error_types_count; i++) {
-            if ((m->non_retryable[i] = temporal__strdup(r.non_retryable_error_types[i])) == NULL)
-                return TEMPORAL_ENOMEM;
-            m->non_retryable_count++;
-        }
-    }
-    r.non_retryable_error_types = (const char *const *)m->non_retryable;
-    r.non_retryable_error_types_count = m->non_retryable_count;
-    m->la_retry = r;
-    struct temporal__la_request req = { m->id, m->activity_type, &m->payloads,
-                                        o.schedule_to_close_timeout_ms, o.start_to_close_timeout_ms,
-                                        &m->la_retry, ctx->now_ms };
-    m->la = req;
-    if (ctx->replaying)
-        resolve_la_from_history(ctx, m);
-
-    int rc = block_until(ctx, machine_resolved, m, true);
-    if (rc != 0 && !m->resolved) {
-        if (o.cancellation_type == TEMPORAL_ACTIVITY_CANCEL_WAIT_COMPLETED && !ctx->tearing_down) {
-            m->la_cancel_requested = true; /* the worker tells the activity; wait for it */
-            block_until(ctx, machine_resolved, m, false);
-        } else {
-            m->resolved = true; /* TRY / ABANDON: stop waiting now; nothing is recorded */
-            m->la_state = LA_DONE;
-            m->la_abandoned = o.cancellation_type == TEMPORAL_ACTIVITY_CANCEL_ABANDON;
-            m->result_code = TEMPORAL_ECANCELED;
-        }
+    /* One machine per execution: a backoff past the local retry threshold ends one, the
+     * workflow sleeps it on a timer, and the next execution goes on with the next attempt. */
+    int32_t attempt = 1;
+    int64_t first_scheduled = ctx->now_ms;
+    struct machine *m;
+    for (;;) {
+        int rc = schedule_local_activity(ctx, activity_type, input, &o, attempt, first_scheduled, &m);
+        if (rc != 0)
+            return rc;
+        if (!m->resolved || m->result_code != TEMPORAL_EACTIVITY_FAILED || m->la_backoff_ms <= 0)
+            break;
+        if ((rc = temporal_workflow_sleep(ctx, m->la_backoff_ms)) != 0)
+            return temporal__fail(&b->last_error, rc, -1,
+                                  "local activity '%s': workflow cancelled during its retry backoff",
+                                  activity_type);
+        attempt = m->la_attempt + 1;
     }
     if (!m->resolved || m->result_code == TEMPORAL_ECANCELED)
         return temporal__fail(&b->last_error, TEMPORAL_ECANCELED, -1,

@@ -148,6 +148,9 @@ struct temporal_local_activity_options {
     const struct temporal_retry_policy *retry_policy;
     /** What a cancellation of the workflow does to the local activity.  Default TRY. */
     enum temporal_activity_cancellation_type cancellation_type;
+    /** Retries whose backoff is longer than this wait on a durable timer in the workflow
+     * (the failed attempt recorded) instead of in the worker.  Default 1 minute. */
+    int64_t local_retry_threshold_ms;
 };
 
 #define TEMPORAL_LOCAL_ACTIVITY_OPTIONS_INIT                                                  \

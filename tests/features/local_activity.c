@@ -60,6 +60,19 @@ static int fail_for_good(struct temporal_activity_ctx *ctx, const struct tempora
     return temporal_activity_fail(ctx, "Permanent", "this will never work", true, NULL);
 }
 
+/* Fails its first two attempts; succeeds on the third (backoff_with_persistent_timer). Its
+ * input > 0 makes it fail every time (cancel_failing). */
+static int third_time_lucky(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
+                            struct temporal_payloads *out, void *ud)
+{
+    (void)ud;
+    __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST);
+    int32_t attempt = temporal_activity_info(ctx)->attempt;
+    if (attempt < 3 || json_int(in) > 0)
+        return temporal_activity_fail(ctx, "NotYet", "not this time", false, NULL);
+    return add_json_int(out, attempt);
+}
+
 /* Runs |ms| milliseconds (given as input) unless cancelled first; returns "done" or fails
  * with TEMPORAL_ECANCELED. */
 static int slow(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
@@ -194,6 +207,18 @@ static int slow_workflow(struct temporal_workflow_ctx *ctx, const struct tempora
     return temporal_workflow_execute_local_activity(ctx, "Slow", in, &o, out);
 }
 
+/* A local activity whose retries back off longer than the local retry threshold: each
+ * backoff is a durable timer, each failed attempt a marker. */
+static int backoff_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                            struct temporal_payloads *out)
+{
+    struct temporal_local_activity_options o = la_options();
+    struct temporal_retry_policy retry = { .initial_interval_ms = 1500, .backoff_coefficient = 1.0 };
+    o.retry_policy = &retry;
+    o.local_retry_threshold_ms = 1000;
+    return temporal_workflow_execute_local_activity(ctx, "ThirdTimeLucky", in, &o, out);
+}
+
 /* Cancelled while a long local activity runs (cancel_try_cancel / cancel_wait_completed). */
 static int cancellable_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
                                 struct temporal_payloads *out)
@@ -219,7 +244,8 @@ static void register_all(struct temporal_worker *w)
                 { "Concurrent", concurrent_workflow },
                 { "Failing", failing_workflow },
                 { "SlowOne", slow_workflow },
-                { "Cancellable", cancellable_workflow } };
+                { "Cancellable", cancellable_workflow },
+                { "Backoff", backoff_workflow } };
     for (size_t i = 0; i < sizeof(wfs) / sizeof(wfs[0]); i++)
         assert_int_equal(temporal_worker_register_workflow(w, wfs[i].name, wfs[i].fn,
                                                            TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
@@ -228,15 +254,18 @@ static void register_all(struct temporal_worker *w)
     assert_int_equal(temporal_worker_register_activity(w, "AlwaysFail", always_fail, NULL), 0);
     assert_int_equal(temporal_worker_register_activity(w, "FailForGood", fail_for_good, NULL), 0);
     assert_int_equal(temporal_worker_register_activity(w, "Slow", slow, NULL), 0);
+    assert_int_equal(temporal_worker_register_activity(w, "ThirdTimeLucky", third_time_lucky, NULL), 0);
 }
 
 /* Driver helpers ------------------------------------------------------------------------------- */
 
 #define EV_WFT_COMPLETED 7 /* EVENT_TYPE_WORKFLOW_TASK_COMPLETED */
 #define EV_MARKER_RECORDED 25
+#define EV_TIMER_STARTED 17
+#define EV_TIMER_CANCELED 19
 
 struct counts {
-    int markers, tasks_completed, markers_after_first_task;
+    int markers, tasks_completed, markers_after_first_task, timers_started, timers_canceled;
 };
 
 static struct counts count_events(struct ts_worker *tw, const char *id)
@@ -244,8 +273,10 @@ static struct counts count_events(struct ts_worker *tw, const char *id)
     struct temporal_history h;
     struct temporal_error err;
     TS_OK(temporal_client_fetch_history(tw->client, id, NULL, &h, &err), err);
-    struct counts c = { 0, 0, 0 };
+    struct counts c = { 0, 0, 0, 0, 0 };
     for (size_t i = 0; i < h.count; i++) {
+        c.timers_started += h.events[i].event_type == EV_TIMER_STARTED;
+        c.timers_canceled += h.events[i].event_type == EV_TIMER_CANCELED;
         if (h.events[i].event_type == EV_MARKER_RECORDED) {
             c.markers++;
             c.markers_after_first_task += c.tasks_completed == 1;
@@ -497,6 +528,55 @@ static void cancel_abandon(void **state)
     ts_worker_stop(&tw);
 }
 
+static void backoff_with_persistent_timer(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-la-backoff", -1, register_all);
+    char id[160];
+    calls = 0;
+    char *r = run(&tw, "Backoff", 0, 0, id, sizeof(id), NULL);
+    assert_string_equal(r, "3"); /* the third attempt succeeded */
+    assert_int_equal(calls, 3);
+    struct counts c = count_events(&tw, id);
+    assert_int_equal(c.markers, 3);        /* two failed attempts, then the success */
+    assert_int_equal(c.timers_started, 2); /* each backoff a durable timer */
+    free(r);
+    replays_cleanly(&tw, id, backoff_workflow);
+    ts_worker_stop(&tw);
+}
+
+static void cancel_failing(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-la-cancelfail", -1, register_all);
+    char id[160];
+    snprintf(id, sizeof(id), "%s-wf", tw.task_queue);
+    struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
+    add_json_int(&args, 1); /* fail every attempt */
+    struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
+    so.workflow_id = id;
+    so.workflow_type = "Backoff";
+    so.task_queue = tw.task_queue;
+    so.execution_timeout_ms = 60000;
+    struct temporal_error err;
+    TS_OK(temporal_client_start_workflow(tw.client, &so, &args, NULL, &err), err);
+    temporal_payloads_cleanup(&args);
+    /* Cancel it while it backs off on a timer. */
+    while (count_events(&tw, id).timers_started == 0)
+        sleep_ms(50);
+    TS_OK(temporal_client_cancel_workflow(tw.client, id, NULL, "test", &err), err);
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    assert_int_equal(ts_feature_result(&tw, id, &res, &err), TEMPORAL_EWORKFLOW_CANCELED);
+    temporal_payloads_cleanup(&res);
+    struct counts c = count_events(&tw, id);
+    assert_true(c.markers >= 1);            /* the failed attempt is recorded */
+    assert_int_equal(c.timers_canceled, 1); /* and the backoff timer cancelled */
+    replays_cleanly(&tw, id, backoff_workflow);
+    ts_worker_stop(&tw);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(complete_immediately),
     cmocka_unit_test(serial),
@@ -509,5 +589,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(cancel_try_cancel),
     cmocka_unit_test(cancel_wait_completed),
     cmocka_unit_test(cancel_abandon),
+    cmocka_unit_test(backoff_with_persistent_timer),
+    cmocka_unit_test(cancel_failing),
 };
 TS_MAIN(tests)
