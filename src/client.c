@@ -961,3 +961,59 @@ int temporal_client_update_workflow(struct temporal_client *c, const char *workf
     temporal__payloads_view_cleanup(&input_view);
     return rc;
 }
+
+/* Reset and delete -------------------------------------------------------------------------- */
+
+int temporal_client_reset_workflow(struct temporal_client *c, const char *workflow_id,
+                                   const char *run_id, int64_t workflow_task_finish_event_id,
+                                   const char *reason, char **new_run_id, struct temporal_error *err)
+{
+    int rc;
+    if (c == NULL)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1, "reset needs a client");
+    if ((rc = temporal__require(workflow_id, "workflow id", err)) != 0 ||
+        (rc = temporal__require(reason, "reset reason", err)) != 0)
+        return rc;
+    if (workflow_task_finish_event_id <= 0)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1,
+                              "reset needs the id of a WorkflowTaskCompleted (or failed or timed "
+                              "out) event to reset to");
+    temporal__pb_execution exec = execution_of(workflow_id, run_id);
+    char request_id[37];
+    temporal__uuid4(request_id);
+    Temporal__Api__Workflowservice__V1__ResetWorkflowExecutionRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__RESET_WORKFLOW_EXECUTION_REQUEST__INIT;
+    req.namespace_ = c->namespace_name;
+    req.workflow_execution = &exec;
+    req.reason = (char *)reason;
+    req.workflow_task_finish_event_id = workflow_task_finish_event_id;
+    req.request_id = request_id;
+    req.identity = c->identity;
+    Temporal__Api__Workflowservice__V1__ResetWorkflowExecutionResponse *resp = NULL;
+    rc = temporal__rpc_call(c->conn, WS("ResetWorkflowExecution"), &req.base,
+                            &temporal__api__workflowservice__v1__reset_workflow_execution_response__descriptor,
+                            (ProtobufCMessage **)&resp, NULL, err);
+    if (rc != 0)
+        return rc;
+    rc = take_run_id(resp->run_id, new_run_id, err);
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    return rc;
+}
+
+int temporal_client_delete_workflow(struct temporal_client *c, const char *workflow_id,
+                                    const char *run_id, struct temporal_error *err)
+{
+    int rc;
+    if (c == NULL)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1, "delete needs a client");
+    if ((rc = temporal__require(workflow_id, "workflow id", err)) != 0)
+        return rc;
+    temporal__pb_execution exec = execution_of(workflow_id, run_id);
+    Temporal__Api__Workflowservice__V1__DeleteWorkflowExecutionRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__DELETE_WORKFLOW_EXECUTION_REQUEST__INIT;
+    req.namespace_ = c->namespace_name;
+    req.workflow_execution = &exec;
+    return temporal__rpc_call_discard(c->conn, WS("DeleteWorkflowExecution"), &req.base,
+                                      &temporal__api__workflowservice__v1__delete_workflow_execution_response__descriptor,
+                                      NULL, err);
+}

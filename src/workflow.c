@@ -1983,8 +1983,18 @@ int temporal__wf_run_apply(struct temporal_workflow_ctx *run, temporal__pb_event
             run->cancel_requested = true;
             run->progress++;
             break;
+        case EV(WORKFLOW_TASK_FAILED): {
+            /* A reset: the run goes on under a new run id, which seeds randomness from here,
+             * so that the new run does not repeat the old one's random values. */
+            const Temporal__Api__History__V1__WorkflowTaskFailedEventAttributes *a =
+                e->workflow_task_failed_event_attributes;
+            if (a != NULL &&
+                a->cause == TEMPORAL__API__ENUMS__V1__WORKFLOW_TASK_FAILED_CAUSE__WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW &&
+                !temporal__empty(a->new_run_id))
+                seed_random(run, a->new_run_id);
+            break;
+        }
         case EV(WORKFLOW_TASK_COMPLETED):
-        case EV(WORKFLOW_TASK_FAILED):
         case EV(WORKFLOW_TASK_TIMED_OUT):
         case EV(ACTIVITY_TASK_STARTED):
         case EV(WORKFLOW_EXECUTION_TERMINATED):

@@ -538,6 +538,31 @@ TEMPORAL_API int temporal_client_list_schedules(struct temporal_client *client, 
                                                 size_t *count, struct temporal_error *err);
 
 /**
+ * Resets workflow |workflow_id| (|run_id| NULL = latest run) to the point after the workflow
+ * task completed at event |workflow_task_finish_event_id|: the run is terminated and a new
+ * run replays its history up to there, then goes on (signals received after that point are
+ * applied again).  |reason| is required.  The new run's id goes into |*new_run_id| (if not
+ * NULL; free with temporal_free()).  Returns 0, TEMPORAL_EINVAL, TEMPORAL_ENOT_FOUND, or a
+ * transport error.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_client_reset_workflow(struct temporal_client *client,
+                                                const char *workflow_id, const char *run_id,
+                                                int64_t workflow_task_finish_event_id,
+                                                const char *reason, char **new_run_id,
+                                                struct temporal_error *err);
+
+/**
+ * Deletes workflow run |workflow_id| / |run_id| (NULL = latest) and its history (a running
+ * one is terminated first).  Deletion is asynchronous: describe answers NOT_FOUND once it is
+ * done.  Returns 0, TEMPORAL_ENOT_FOUND, or a transport error.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_client_delete_workflow(struct temporal_client *client,
+                                                 const char *workflow_id, const char *run_id,
+                                                 struct temporal_error *err);
+
+/**
  * Requests cancellation of workflow |workflow_id| (|run_id| NULL means latest); the
  * workflow decides how to react.  |reason| is optional.
  * Returns 0, TEMPORAL_EINVAL, TEMPORAL_ENOT_FOUND, or a transport error.
