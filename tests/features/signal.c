@@ -271,6 +271,20 @@ static int values_workflow(struct temporal_workflow_ctx *ctx, const struct tempo
     return rc;
 }
 
+/* workflow_to_workflow: signals workflow |in[0]| (its id) with "from-a-workflow"; the
+ * receiver is ExternalWorkflow, which returns what it gets. */
+static int sender_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                           struct temporal_payloads *out)
+{
+    char target[160];
+    json_str(in, target, sizeof(target));
+    struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
+    temporal_payloads_add_string(&args, "from-a-workflow");
+    int rc = temporal_workflow_signal_external(ctx, target, NULL, "external_signal_channel", &args);
+    temporal_payloads_cleanup(&args);
+    return rc ? rc : temporal_payloads_add_string(out, "sent");
+}
+
 static void register_all(struct temporal_worker *w)
 {
     static const struct {
@@ -280,7 +294,7 @@ static void register_all(struct temporal_worker *w)
         { "ExternalWorkflow", external_workflow }, { "BasicWorkflow", basic_workflow },
         { "ActivitiesWorkflow", activities_workflow }, { "ParentWorkflow", parent_workflow },
         { "ChildWorkflow", child_wf },       { "AddWorkflow", add_workflow },
-        { "ValuesWorkflow", values_workflow },
+        { "ValuesWorkflow", values_workflow }, { "SenderWorkflow", sender_workflow },
     };
     for (size_t i = 0; i < sizeof(wfs) / sizeof(wfs[0]); i++)
         assert_int_equal(temporal_worker_register_workflow(w, wfs[i].name, wfs[i].fn,
@@ -435,6 +449,24 @@ static void prevent_close(void **state)
     ts_worker_stop(&tw);
 }
 
+static void workflow_to_workflow(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-signal-wf2wf", -1, register_all);
+    char receiver[160], sender[160], out[64];
+    ts_feature_start(&tw, "ExternalWorkflow", NULL, receiver, sizeof(receiver));
+    struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
+    temporal_payloads_add_string(&args, receiver);
+    ts_feature_start(&tw, "SenderWorkflow", &args, sender, sizeof(sender));
+    temporal_payloads_cleanup(&args);
+    result_json(&tw, sender, out, sizeof(out));
+    assert_string_equal(out, "\"sent\"");
+    result_json(&tw, receiver, out, sizeof(out));
+    assert_string_equal(out, "\"from-a-workflow\"");
+    ts_worker_stop(&tw);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(external),
     cmocka_unit_test(basic),
@@ -442,5 +474,6 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(child_workflow),
     cmocka_unit_test(signal_with_start),
     cmocka_unit_test(prevent_close),
+    cmocka_unit_test(workflow_to_workflow),
 };
 TS_MAIN(tests)
