@@ -110,9 +110,9 @@ static int copy_schedule_options(struct temporal_schedule_options *o,
     return 0;
 }
 
-int temporal_client_create_schedule(struct temporal_client *c,
-                                    const struct temporal_schedule_options *user_opts,
-                                    struct temporal_error *err)
+/* CreateSchedule (|create|) or UpdateSchedule of the schedule |user_opts| describe. */
+static int put_schedule(struct temporal_client *c, const struct temporal_schedule_options *user_opts,
+                        bool create, struct temporal_error *err)
 {
     struct temporal_schedule_options o;
     struct schedule_parts p;
@@ -123,49 +123,49 @@ int temporal_client_create_schedule(struct temporal_client *c,
         return rc;
     char request_id[37];
     temporal__uuid4(request_id);
-    Temporal__Api__Workflowservice__V1__CreateScheduleRequest req =
-        TEMPORAL__API__WORKFLOWSERVICE__V1__CREATE_SCHEDULE_REQUEST__INIT;
-    req.namespace_ = (char *)temporal_client_namespace(c);
-    req.schedule_id = (char *)o.schedule_id;
-    req.schedule = &p.schedule;
-    req.identity = (char *)temporal_client_identity(c);
-    req.request_id = request_id;
-    rc = temporal__rpc_call_discard(temporal__client_conn(c), WS("CreateSchedule"), &req.base,
-                                    &temporal__api__workflowservice__v1__create_schedule_response__descriptor,
-                                    NULL, err);
+    if (create) {
+        Temporal__Api__Workflowservice__V1__CreateScheduleRequest req =
+            TEMPORAL__API__WORKFLOWSERVICE__V1__CREATE_SCHEDULE_REQUEST__INIT;
+        req.namespace_ = (char *)temporal_client_namespace(c);
+        req.schedule_id = (char *)o.schedule_id;
+        req.schedule = &p.schedule;
+        req.identity = (char *)temporal_client_identity(c);
+        req.request_id = request_id;
+        rc = temporal__rpc_call_discard(temporal__client_conn(c), WS("CreateSchedule"), &req.base,
+                                        &temporal__api__workflowservice__v1__create_schedule_response__descriptor,
+                                        NULL, err);
+    } else {
+        Temporal__Api__Workflowservice__V1__UpdateScheduleRequest req =
+            TEMPORAL__API__WORKFLOWSERVICE__V1__UPDATE_SCHEDULE_REQUEST__INIT;
+        req.namespace_ = (char *)temporal_client_namespace(c);
+        req.schedule_id = (char *)o.schedule_id;
+        req.schedule = &p.schedule;
+        req.identity = (char *)temporal_client_identity(c);
+        req.request_id = request_id;
+        rc = temporal__rpc_call_discard(temporal__client_conn(c), WS("UpdateSchedule"), &req.base,
+                                        &temporal__api__workflowservice__v1__update_schedule_response__descriptor,
+                                        NULL, err);
+    }
     temporal__start_parts_cleanup(&p.start);
-    if (rc == TEMPORAL_EWORKFLOW_ALREADY_STARTED || rc == TEMPORAL_EALREADY_EXISTS)
+    if (create && (rc == TEMPORAL_EWORKFLOW_ALREADY_STARTED || rc == TEMPORAL_EALREADY_EXISTS))
         return temporal__fail(err, TEMPORAL_EALREADY_EXISTS, err ? err->grpc_status : -1,
                               "schedule '%s' already exists (delete it first, or update it)",
                               o.schedule_id);
     return rc;
 }
 
-int temporal_client_update_schedule(struct temporal_client *c,
-                                    const struct temporal_schedule_options *user_opts,
+int temporal_client_create_schedule(struct temporal_client *c,
+                                    const struct temporal_schedule_options *opts,
                                     struct temporal_error *err)
 {
-    struct temporal_schedule_options o;
-    struct schedule_parts p;
-    int rc = copy_schedule_options(&o, user_opts, c, err);
-    if (rc == 0)
-        rc = schedule_parts_init(&p, &o, err);
-    if (rc != 0)
-        return rc;
-    char request_id[37];
-    temporal__uuid4(request_id);
-    Temporal__Api__Workflowservice__V1__UpdateScheduleRequest req =
-        TEMPORAL__API__WORKFLOWSERVICE__V1__UPDATE_SCHEDULE_REQUEST__INIT;
-    req.namespace_ = (char *)temporal_client_namespace(c);
-    req.schedule_id = (char *)o.schedule_id;
-    req.schedule = &p.schedule;
-    req.identity = (char *)temporal_client_identity(c);
-    req.request_id = request_id;
-    rc = temporal__rpc_call_discard(temporal__client_conn(c), WS("UpdateSchedule"), &req.base,
-                                    &temporal__api__workflowservice__v1__update_schedule_response__descriptor,
-                                    NULL, err);
-    temporal__start_parts_cleanup(&p.start);
-    return rc;
+    return put_schedule(c, opts, true, err);
+}
+
+int temporal_client_update_schedule(struct temporal_client *c,
+                                    const struct temporal_schedule_options *opts,
+                                    struct temporal_error *err)
+{
+    return put_schedule(c, opts, false, err);
 }
 
 /* Sends |patch| to schedule |schedule_id|. */
@@ -230,24 +230,39 @@ static Google__Protobuf__Timestamp *timestamp_set(Google__Protobuf__Timestamp *t
 }
 
 int temporal_client_backfill_schedule(struct temporal_client *c, const char *schedule_id,
-                                      int64_t start_ms, int64_t end_ms,
-                                      enum temporal_schedule_overlap_policy overlap,
+                                      const struct temporal_schedule_backfill *ranges, size_t count,
                                       struct temporal_error *err)
 {
-    if (end_ms < start_ms)
-        return temporal__fail(err, TEMPORAL_EINVAL, -1,
-                              "backfill of schedule '%s': the end is before the start",
-                              schedule_id ? schedule_id : "");
-    Google__Protobuf__Timestamp start, end;
-    Temporal__Api__Schedule__V1__BackfillRequest b = TEMPORAL__API__SCHEDULE__V1__BACKFILL_REQUEST__INIT;
-    b.start_time = timestamp_set(&start, start_ms);
-    b.end_time = timestamp_set(&end, end_ms);
-    b.overlap_policy = (overlap_pb)overlap;
-    Temporal__Api__Schedule__V1__BackfillRequest *list[1] = { &b };
-    Temporal__Api__Schedule__V1__SchedulePatch patch = TEMPORAL__API__SCHEDULE__V1__SCHEDULE_PATCH__INIT;
-    patch.n_backfill_request = 1;
-    patch.backfill_request = list;
-    return patch_schedule(c, schedule_id, &patch, err);
+    if (ranges == NULL || count == 0)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1, "backfill needs at least one time range");
+    Google__Protobuf__Timestamp *times = calloc(2 * count, sizeof(*times));
+    Temporal__Api__Schedule__V1__BackfillRequest *reqs = calloc(count, sizeof(*reqs));
+    Temporal__Api__Schedule__V1__BackfillRequest **list = calloc(count, sizeof(*list));
+    int rc = times && reqs && list ? 0 : temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory");
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        if (ranges[i].end_ms < ranges[i].start_ms) {
+            rc = temporal__fail(err, TEMPORAL_EINVAL, -1,
+                                "backfill range %zu of schedule '%s' ends before it starts", i,
+                                schedule_id ? schedule_id : "");
+            break;
+        }
+        Temporal__Api__Schedule__V1__BackfillRequest b = TEMPORAL__API__SCHEDULE__V1__BACKFILL_REQUEST__INIT;
+        b.start_time = timestamp_set(&times[2 * i], ranges[i].start_ms);
+        b.end_time = timestamp_set(&times[2 * i + 1], ranges[i].end_ms);
+        b.overlap_policy = (overlap_pb)ranges[i].overlap;
+        reqs[i] = b;
+        list[i] = &reqs[i];
+    }
+    if (rc == 0) {
+        Temporal__Api__Schedule__V1__SchedulePatch patch = TEMPORAL__API__SCHEDULE__V1__SCHEDULE_PATCH__INIT;
+        patch.n_backfill_request = count;
+        patch.backfill_request = list;
+        rc = patch_schedule(c, schedule_id, &patch, err);
+    }
+    free(times);
+    free(reqs);
+    free(list);
+    return rc;
 }
 
 int temporal_client_delete_schedule(struct temporal_client *c, const char *schedule_id,

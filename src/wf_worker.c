@@ -658,15 +658,9 @@ static void handle_task(struct temporal_worker *w, wf_task *task)
                             (long long)task->started_event_id);
     history_free(&h);
 
-    if (rc != 0) {
-        temporal__worker_log(w, TEMPORAL_LOG_ERROR, "workflow task of %s (%s) failed: %s",
-                             exec->workflow_id, type, err.message);
-        respond_failed(w, task, rc, err.message);
-        cache_release(w, entry, false);
-        return;
-    }
     bool heartbeat = false;
-    rc = drive_local_activities(w, entry, task_start_ms, &heartbeat, &err);
+    if (rc == 0)
+        rc = drive_local_activities(w, entry, task_start_ms, &heartbeat, &err);
     if (rc != 0) {
         temporal__worker_log(w, TEMPORAL_LOG_ERROR, "workflow task of %s (%s) failed: %s",
                              exec->workflow_id, type, err.message);

@@ -114,6 +114,7 @@ struct machine {
     char **field_names;
     size_t field_count;
     struct temporal__payload_map_view fields_view;
+    struct temporal__payload_map_view fields_view2; /* M_CONTINUE_AS_NEW: its search attributes */
     char *update_id;  /* M_UPDATE_*: the update; its protocol message's id is message_id */
     char *message_id;
     /* M_LOCAL_ACTIVITY: its state, the request the worker executes, its retry policy. It
@@ -511,6 +512,7 @@ static void machine_free(struct machine *m)
         free(m->field_names[i]);
     free(m->field_names);
     temporal__payload_map_view_cleanup(&m->fields_view);
+    temporal__payload_map_view_cleanup(&m->fields_view2);
     temporal_payloads_cleanup(&m->marker_extra);
     temporal__payloads_view_cleanup(&m->marker_extra_view);
     free(m->child_id);
@@ -766,6 +768,27 @@ static int branch_new(struct temporal_workflow_ctx *run, temporal_workflow_branc
     return 0;
 }
 
+static void set_duration(struct machine *m, int slot, Google__Protobuf__Duration **field, int64_t ms);
+
+/* A wire map (Memo and SearchAttributes) over the run's |fields| (borrowed). */
+static int fields_view_of(struct temporal__payload_map_view *view, const struct field *fields)
+{
+    size_t n = 0;
+    for (const struct field *f = fields; f; f = f->next)
+        n++;
+    struct temporal_named_payload *named = calloc(n ? n : 1, sizeof(*named));
+    if (named == NULL)
+        return TEMPORAL_ENOMEM;
+    size_t i = 0;
+    for (const struct field *f = fields; f; f = f->next, i++) {
+        named[i].name = f->name;
+        named[i].value = &f->value.items[0];
+    }
+    int rc = temporal__payload_map_view_init(view, named, n);
+    free(named);
+    return rc;
+}
+
 /* The terminal command for the main branch's return value |rc|. */
 static int finish_workflow(struct temporal_workflow_ctx *run, int rc)
 {
@@ -812,7 +835,19 @@ static int finish_workflow(struct temporal_workflow_ctx *run, int rc)
         a.workflow_type = &m->workflow_type_msg;
         a.task_queue = &m->task_queue_msg;
         a.input = m->view.msg.n_payloads ? &m->view.msg : NULL;
+        /* The new run keeps what this one has: memo, search attributes, timeouts. */
+        int frc = fields_view_of(&m->fields_view, run->memo);
+        if (frc == 0)
+            frc = fields_view_of(&m->fields_view2, run->search_attributes);
+        if (frc != 0)
+            return frc;
+        a.memo = m->fields_view.memo.n_fields ? &m->fields_view.memo : NULL;
+        a.search_attributes = m->fields_view2.search_attributes.n_indexed_fields
+                                  ? &m->fields_view2.search_attributes
+                                  : NULL;
         m->attrs.can = a;
+        set_duration(m, 0, &m->attrs.can.workflow_run_timeout, run->info.run_timeout_ms);
+        set_duration(m, 1, &m->attrs.can.workflow_task_timeout, run->info.task_timeout_ms);
         m->command.command_type = CMD(CONTINUE_AS_NEW_WORKFLOW_EXECUTION);
         m->command.attributes_case =
             TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_CONTINUE_AS_NEW_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES;

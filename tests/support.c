@@ -172,3 +172,42 @@ int ts_feature_result(struct ts_worker *tw, const char *id, struct temporal_payl
 {
     return temporal_client_get_workflow_result(tw->client, id, NULL, 60000, result, err);
 }
+
+void ts_sleep_ms(int64_t ms)
+{
+    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+int ts_json_int(const struct temporal_payloads *p, size_t i)
+{
+    return p != NULL && p->count > i ? atoi((const char *)p->items[i].data) : 0;
+}
+
+int ts_add_json_int(struct temporal_payloads *out, int v)
+{
+    char buf[24];
+    int n = snprintf(buf, sizeof(buf), "%d", v);
+    return temporal_payloads_add_json(out, buf, (size_t)n);
+}
+
+void ts_json_str(const struct temporal_payloads *p, size_t i, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    if (p == NULL || p->count <= i)
+        return;
+    json_t *j = json_loadb((const char *)p->items[i].data, p->items[i].data_len, JSON_DECODE_ANY,
+                           NULL);
+    snprintf(buf, cap, "%s", json_is_string(j) ? json_string_value(j) : "");
+    json_decref(j);
+}
+
+int ts_add_json_str(struct temporal_payloads *out, const char *text)
+{
+    json_t *j = json_string(text);
+    char *s = json_dumps(j, JSON_ENCODE_ANY);
+    int rc = s ? temporal_payloads_add_json(out, s, strlen(s)) : TEMPORAL_ENOMEM;
+    free(s);
+    json_decref(j);
+    return rc;
+}

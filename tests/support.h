@@ -73,6 +73,22 @@ void ts_feature_start(struct ts_worker *tw, const char *type, const struct tempo
 int ts_feature_result(struct ts_worker *tw, const char *id, struct temporal_payloads *result,
                       struct temporal_error *err);
 
+/** Sleeps |ms| milliseconds (of the test's own thread). */
+void ts_sleep_ms(int64_t ms);
+
+/** Payload |i| of |p| read as a JSON integer (0 when missing: the default of a missing
+ * argument). */
+int ts_json_int(const struct temporal_payloads *p, size_t i);
+
+/** Appends the JSON number |v| to |out|. */
+int ts_add_json_int(struct temporal_payloads *out, int v);
+
+/** Payload |i| of |p| read as a JSON string into |buf| ("" when missing or not a string). */
+void ts_json_str(const struct temporal_payloads *p, size_t i, char *buf, size_t cap);
+
+/** Appends |text| as a JSON string to |out|. */
+int ts_add_json_str(struct temporal_payloads *out, const char *text);
+
 /** Asserts |rc| == 0, printing |err| when not. */
 #define TS_OK(rc, err)                                                                        \
     do {                                                                                      \

@@ -512,16 +512,22 @@ TEMPORAL_API int temporal_client_trigger_schedule(struct temporal_client *client
                                                   enum temporal_schedule_overlap_policy overlap,
                                                   struct temporal_error *err);
 
+/** A time range to backfill: [start_ms, end_ms] (Unix epoch ms), under |overlap|. */
+struct temporal_schedule_backfill {
+    int64_t start_ms;
+    int64_t end_ms;
+    enum temporal_schedule_overlap_policy overlap;
+};
+
 /**
- * Takes the actions the schedule would have taken between |start_ms| and |end_ms| (Unix
- * epoch ms), under |overlap|.  Returns 0, TEMPORAL_ENOT_FOUND, or a transport error.
+ * Takes the actions schedule |schedule_id| would have taken in each of the |count| |ranges|
+ * (in one request).  Returns 0, TEMPORAL_EINVAL, TEMPORAL_ENOT_FOUND, or a transport error.
  * Since: 0.1
  */
 TEMPORAL_API int temporal_client_backfill_schedule(struct temporal_client *client,
-                                                   const char *schedule_id, int64_t start_ms,
-                                                   int64_t end_ms,
-                                                   enum temporal_schedule_overlap_policy overlap,
-                                                   struct temporal_error *err);
+                                                   const char *schedule_id,
+                                                   const struct temporal_schedule_backfill *ranges,
+                                                   size_t count, struct temporal_error *err);
 
 /** Deletes schedule |schedule_id| (workflows it started go on).  Returns 0,
  * TEMPORAL_ENOT_FOUND, or a transport error.  Since: 0.1 */

@@ -22,34 +22,6 @@
 
 #include "support.h"
 
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
-static int json_int(const struct temporal_payloads *p, size_t i)
-{
-    return p != NULL && p->count > i ? atoi((const char *)p->items[i].data) : 0;
-}
-
-static int add_json_int(struct temporal_payloads *out, int v)
-{
-    char buf[24];
-    int n = snprintf(buf, sizeof(buf), "%d", v);
-    return temporal_payloads_add_json(out, buf, (size_t)n);
-}
-
-/* A JSON string payload's text into |buf| ("" if it is not one). */
-static void payload_str(const struct temporal_payloads *p, size_t i, char *buf, size_t cap)
-{
-    buf[0] = '\0';
-    char *s = NULL;
-    if (p != NULL && p->count > i && temporal_payload_get_string(&p->items[i], &s) == 0)
-        snprintf(buf, cap, "%s", s);
-    temporal_free(s);
-}
-
 /* What activities share with the test (registration callbacks take no user data). */
 static struct env {
     struct temporal_client *client; /* the activities' own client (cancel_*) */
@@ -97,14 +69,14 @@ static int cancellable_activity(struct temporal_activity_ctx *ctx, const struct 
     (void)out;
     struct env *e = ud;
     char main_id[160];
-    payload_str(in, 0, main_id, sizeof(main_id));
+    ts_json_str(in, 0, main_id, sizeof(main_id));
     struct temporal_error err;
     int rc = temporal_client_signal_workflow(e->client, main_id, NULL, "activity-started", NULL, &err);
     if (rc != 0)
         return temporal_activity_fail(ctx, "SignalFailed", err.message, true, NULL);
     const char *result = "timeout";
     for (int i = 0; i < 60; i++) {
-        sleep_ms(1000);
+        ts_sleep_ms(1000);
         if (temporal_activity_heartbeat(ctx, NULL) == TEMPORAL_ECANCELED ||
             temporal_activity_is_cancelled(ctx)) {
             result = "cancelled";
@@ -136,7 +108,7 @@ static void on_result(struct temporal_workflow_ctx *ctx, const struct temporal_p
 {
     (void)ctx;
     struct cancel_state *st = arg;
-    payload_str(args, 0, st->result, sizeof(st->result));
+    ts_json_str(args, 0, st->result, sizeof(st->result));
     if (st->result[0] == '\0')
         snprintf(st->result, sizeof(st->result), "(not a string)");
 }
@@ -194,7 +166,7 @@ static int cancel_workflow(struct temporal_workflow_ctx *ctx, const struct tempo
         return TEMPORAL_ENOMEM;
     temporal_workflow_on_signal(ctx, "activity-started", on_started, st);
     temporal_workflow_on_signal(ctx, "activity-result", on_result, st);
-    b->type = (enum temporal_activity_cancellation_type)json_int(in, 0);
+    b->type = (enum temporal_activity_cancellation_type)ts_json_int(in, 0);
     snprintf(b->main_id, sizeof(b->main_id), "%s", temporal_workflow_info(ctx)->workflow_id);
     struct temporal_workflow_branch *h = NULL;
     int rc = temporal_workflow_spawn(ctx, run_scope, b, &h);
@@ -274,23 +246,23 @@ static int heartbeating_activity(struct temporal_activity_ctx *ctx, const struct
     e->heartbeat_timeout_ms = info->heartbeat_timeout_ms;
     const struct temporal_payloads *seen = info->heartbeat_details;
     e->attempts_seen[attempt] = seen != NULL ? (int)seen->count : 0;
-    e->last_detail[attempt] = seen != NULL && seen->count ? json_int(seen, seen->count - 1) : 0;
+    e->last_detail[attempt] = seen != NULL && seen->count ? ts_json_int(seen, seen->count - 1) : 0;
     struct temporal_payloads d = TEMPORAL_PAYLOADS_INIT;
     int rc = 0;
     if (attempt == 1) {
         for (int i = 1; i <= 3 && rc == 0; i++) {
             temporal_payloads_cleanup(&d);
-            add_json_int(&d, i);
+            ts_add_json_int(&d, i);
             rc = temporal_activity_heartbeat(ctx, &d);
         }
         temporal_payloads_cleanup(&d);
         return temporal_activity_fail(ctx, "Retry", "fail to retry with heartbeat details", false, NULL);
     }
     if (attempt == 2) {
-        add_json_int(&d, 4);
+        ts_add_json_int(&d, 4);
         rc = temporal_activity_heartbeat(ctx, &d);
         /* Silent for four heartbeat timeouts: the server times the attempt out. */
-        sleep_ms(4 * info->heartbeat_timeout_ms);
+        ts_sleep_ms(4 * info->heartbeat_timeout_ms);
         rc = temporal_activity_heartbeat(ctx, &d);
         temporal_payloads_cleanup(&d);
         if (rc == TEMPORAL_ECANCELED)
@@ -362,7 +334,7 @@ static int concurrent_workflow(struct temporal_workflow_ctx *ctx, const struct t
         if (rc == 0)
             rc = jrc;
         char v[8];
-        payload_str(&b[i].out, 0, v, sizeof(v));
+        ts_json_str(&b[i].out, 0, v, sizeof(v));
         strcat(joined, v);
         temporal_payloads_cleanup(&b[i].out);
     }
@@ -376,7 +348,7 @@ static void wait_worker_shutdown(struct temporal_activity_ctx *ctx, struct env *
 {
     __atomic_add_fetch(&e->started, 1, __ATOMIC_SEQ_CST);
     while (!temporal_activity_worker_stopping(ctx))
-        sleep_ms(20);
+        ts_sleep_ms(20);
 }
 
 static int cancel_success(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
@@ -399,7 +371,7 @@ static int cancel_ignore(struct temporal_activity_ctx *ctx, const struct tempora
                          struct temporal_payloads *out, void *ud)
 {
     (void)ctx, (void)in, (void)out, (void)ud;
-    sleep_ms(15000);
+    ts_sleep_ms(15000);
     return 0;
 }
 
@@ -510,7 +482,7 @@ static void result_string(struct ts_worker *tw, const char *id, char *buf, size_
     struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
     struct temporal_error err;
     TS_OK(ts_feature_result(tw, id, &res, &err), err);
-    payload_str(&res, 0, buf, cap);
+    ts_json_str(&res, 0, buf, cap);
     temporal_payloads_cleanup(&res);
 }
 
@@ -586,7 +558,7 @@ static int run_cancel(const char *prefix, enum temporal_activity_cancellation_ty
     struct ts_worker tw;
     ts_feature_worker(&tw, prefix, -1, register_all);
     struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
-    assert_int_equal(add_json_int(&args, (int)type), 0);
+    assert_int_equal(ts_add_json_int(&args, (int)type), 0);
     char id[160];
     ts_feature_start(&tw, "CancelWorkflow", &args, id, sizeof(id));
     temporal_payloads_cleanup(&args);
@@ -597,7 +569,7 @@ static int run_cancel(const char *prefix, enum temporal_activity_cancellation_ty
     temporal_payloads_cleanup(&res);
     /* An abandoned activity learns nothing until its workflow has closed. */
     while (__atomic_load_n(&env.reason, __ATOMIC_SEQ_CST) == -1)
-        sleep_ms(50);
+        ts_sleep_ms(50);
     *events = history(id, doc);
     ts_worker_stop(&tw);
     temporal_client_free(env.client);
@@ -695,7 +667,7 @@ static void heartbeating(void **state)
     struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
     struct temporal_error err;
     TS_OK(ts_feature_result(&tw, id, &res, &err), err);
-    assert_int_equal(json_int(&res, 0), 4);
+    assert_int_equal(ts_json_int(&res, 0), 4);
     temporal_payloads_cleanup(&res);
     ts_worker_stop(&tw);
     assert_int_equal(env.heartbeat_timeout_ms, 1000);
@@ -775,13 +747,13 @@ static void shutdown_case(void **state)
             scheduled |= strcmp(h.events[k].event_type_name, "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED") == 0;
         temporal_history_cleanup(&h);
         if (!scheduled)
-            sleep_ms(100);
+            ts_sleep_ms(100);
     }
     assert_true(scheduled);
     /* ... and for CancelSuccess and CancelFailure to run on this worker (CancelIgnore may
      * already have timed out). */
     for (int i = 0; i < 600 && __atomic_load_n(&env.started, __ATOMIC_SEQ_CST) < 2; i++)
-        sleep_ms(50);
+        ts_sleep_ms(50);
     assert_int_equal(__atomic_load_n(&env.started, __ATOMIC_SEQ_CST), 2);
 
     /* Stop the worker (its activities get 1 s), and start a new one on the same queue. */

@@ -13,24 +13,6 @@
 static int calls; /* attempts of the activities below, across the test */
 static int saw_cancel; /* times "Slow" saw a cancellation */
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-    nanosleep(&ts, NULL);
-}
-
-static int add_json_int(struct temporal_payloads *out, int v)
-{
-    char buf[24];
-    int n = snprintf(buf, sizeof(buf), "%d", v);
-    return temporal_payloads_add_json(out, buf, (size_t)n);
-}
-
-static int json_int(const struct temporal_payloads *p)
-{
-    return p != NULL && p->count > 0 ? atoi((const char *)p->items[0].data) : 0;
-}
-
 /* Activities ---------------------------------------------------------------------------------- */
 
 static int echo_plus_one(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
@@ -38,7 +20,7 @@ static int echo_plus_one(struct temporal_activity_ctx *ctx, const struct tempora
 {
     (void)ctx, (void)ud;
     __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST);
-    return add_json_int(out, json_int(in) + 1);
+    return ts_add_json_int(out, ts_json_int(in, 0) + 1);
 }
 
 static int always_fail(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
@@ -68,9 +50,9 @@ static int third_time_lucky(struct temporal_activity_ctx *ctx, const struct temp
     (void)ud;
     __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST);
     int32_t attempt = temporal_activity_info(ctx)->attempt;
-    if (attempt < 3 || json_int(in) > 0)
+    if (attempt < 3 || ts_json_int(in, 0) > 0)
         return temporal_activity_fail(ctx, "NotYet", "not this time", false, NULL);
-    return add_json_int(out, attempt);
+    return ts_add_json_int(out, attempt);
 }
 
 /* Runs |ms| milliseconds (given as input) unless cancelled first; returns "done" or fails
@@ -80,13 +62,13 @@ static int slow(struct temporal_activity_ctx *ctx, const struct temporal_payload
 {
     (void)ud;
     __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST);
-    int ms = json_int(in);
+    int ms = ts_json_int(in, 0);
     for (int waited = 0; waited < ms; waited += 20) {
         if (temporal_activity_is_cancelled(ctx)) {
             __atomic_add_fetch(&saw_cancel, 1, __ATOMIC_SEQ_CST);
             return TEMPORAL_ECANCELED;
         }
-        sleep_ms(20);
+        ts_sleep_ms(20);
     }
     return temporal_payloads_add_json(out, "\"done\"", 6);
 }
@@ -107,7 +89,7 @@ static int serial_workflow(struct temporal_workflow_ctx *ctx, const struct tempo
     (void)in;
     struct temporal_local_activity_options o = la_options();
     struct temporal_payloads v = TEMPORAL_PAYLOADS_INIT;
-    add_json_int(&v, 0);
+    ts_add_json_int(&v, 0);
     for (int i = 0; i < 3; i++) {
         struct temporal_payloads next = TEMPORAL_PAYLOADS_INIT;
         int rc = temporal_workflow_execute_local_activity(ctx, "EchoPlusOne", &v, &o, &next);
@@ -134,7 +116,7 @@ static int one_local_activity(struct temporal_workflow_ctx *ctx, void *arg)
     struct branch_result *b = arg;
     struct temporal_local_activity_options o = la_options();
     struct temporal_payloads in = TEMPORAL_PAYLOADS_INIT;
-    add_json_int(&in, b->input);
+    ts_add_json_int(&in, b->input);
     b->rc = temporal_workflow_execute_local_activity(ctx, b->input < 0 ? "FailForGood" : "EchoPlusOne",
                                                      &in, &o, &b->out);
     temporal_payloads_cleanup(&in);
@@ -146,7 +128,7 @@ static int one_local_activity(struct temporal_workflow_ctx *ctx, void *arg)
 static int concurrent_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
                                struct temporal_payloads *out)
 {
-    bool with_failure = json_int(in) == 1;
+    bool with_failure = ts_json_int(in, 0) == 1;
     struct branch_result r[5];
     struct temporal_workflow_branch *h[5];
     memset(r, 0, sizeof(r));
@@ -159,7 +141,7 @@ static int concurrent_workflow(struct temporal_workflow_ctx *ctx, const struct t
     for (int i = 0; i < 5; i++) {
         temporal_workflow_join(ctx, h[i]);
         if (r[i].rc == 0)
-            total += json_int(&r[i].out);
+            total += ts_json_int(&r[i].out, 0);
         else
             failures++;
         temporal_payloads_cleanup(&r[i].out);
@@ -173,7 +155,7 @@ static int concurrent_workflow(struct temporal_workflow_ctx *ctx, const struct t
 static int failing_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
                             struct temporal_payloads *out)
 {
-    int mode = json_int(in);
+    int mode = ts_json_int(in, 0);
     struct temporal_local_activity_options o = la_options();
     const char *const non_retryable[] = { "AttemptFailed" };
     struct temporal_retry_policy retry = { .initial_interval_ms = 1, .backoff_coefficient = 1.0,
@@ -224,12 +206,12 @@ static int cancellable_workflow(struct temporal_workflow_ctx *ctx, const struct 
                                 struct temporal_payloads *out)
 {
     struct temporal_local_activity_options o = la_options();
-    int mode = json_int(in);
+    int mode = ts_json_int(in, 0);
     o.cancellation_type = mode == 1   ? TEMPORAL_ACTIVITY_CANCEL_WAIT_COMPLETED
                           : mode == 2 ? TEMPORAL_ACTIVITY_CANCEL_ABANDON
                                       : TEMPORAL_ACTIVITY_CANCEL_TRY;
     struct temporal_payloads ms = TEMPORAL_PAYLOADS_INIT;
-    add_json_int(&ms, 30000);
+    ts_add_json_int(&ms, 30000);
     int rc = temporal_workflow_execute_local_activity(ctx, "Slow", &ms, &o, out);
     temporal_payloads_cleanup(&ms);
     return rc; /* TEMPORAL_ECANCELED: the workflow reports itself cancelled */
@@ -304,7 +286,7 @@ static char *run(struct ts_worker *tw, const char *type, int input, int64_t task
     static int n;
     snprintf(id, cap, "%s-%d", tw->task_queue, ++n);
     struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
-    add_json_int(&args, input);
+    ts_add_json_int(&args, input);
     struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
     so.workflow_id = id;
     so.workflow_type = type;
@@ -467,7 +449,7 @@ static int cancel_scenario(struct ts_worker *tw, int wait, char *id, size_t cap)
     static int n;
     snprintf(id, cap, "%s-%d", tw->task_queue, ++n);
     struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
-    add_json_int(&args, wait);
+    ts_add_json_int(&args, wait);
     struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
     so.workflow_id = id;
     so.workflow_type = "Cancellable";
@@ -480,7 +462,7 @@ static int cancel_scenario(struct ts_worker *tw, int wait, char *id, size_t cap)
     TS_OK(temporal_client_start_workflow(tw->client, &so, &args, NULL, &err), err);
     temporal_payloads_cleanup(&args);
     while (__atomic_load_n(&calls, __ATOMIC_SEQ_CST) == 0)
-        sleep_ms(20);
+        ts_sleep_ms(20);
     TS_OK(temporal_client_cancel_workflow(tw->client, id, NULL, "test", &err), err);
     struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
     int rc = ts_feature_result(tw, id, &res, &err);
@@ -554,7 +536,7 @@ static void cancel_failing(void **state)
     char id[160];
     snprintf(id, sizeof(id), "%s-wf", tw.task_queue);
     struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
-    add_json_int(&args, 1); /* fail every attempt */
+    ts_add_json_int(&args, 1); /* fail every attempt */
     struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
     so.workflow_id = id;
     so.workflow_type = "Backoff";
@@ -565,7 +547,7 @@ static void cancel_failing(void **state)
     temporal_payloads_cleanup(&args);
     /* Cancel it while it backs off on a timer. */
     while (count_events(&tw, id).timers_started == 0)
-        sleep_ms(50);
+        ts_sleep_ms(50);
     TS_OK(temporal_client_cancel_workflow(tw.client, id, NULL, "test", &err), err);
     struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
     assert_int_equal(ts_feature_result(&tw, id, &res, &err), TEMPORAL_EWORKFLOW_CANCELED);

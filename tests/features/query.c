@@ -15,30 +15,6 @@ struct state {
     bool finished;
 };
 
-static int add_json_int(struct temporal_payloads *out, int v)
-{
-    char buf[24];
-    int n = snprintf(buf, sizeof(buf), "%d", v);
-    return temporal_payloads_add_json(out, buf, (size_t)n);
-}
-
-/* Argument |i| as an int, 0 when it is missing (the Go SDK's default for a missing arg). */
-static int json_int(const struct temporal_payloads *p, size_t i)
-{
-    return p != NULL && p->count > i ? atoi((const char *)p->items[i].data) : 0;
-}
-
-/* A JSON string payload's text (without quotes) into |buf|. */
-static void json_str(const struct temporal_payloads *p, char *buf, size_t cap)
-{
-    buf[0] = '\0';
-    if (p == NULL || p->count == 0)
-        return;
-    json_t *j = json_loadb((const char *)p->items[0].data, p->items[0].data_len, JSON_DECODE_ANY, NULL);
-    snprintf(buf, cap, "%s", json_is_string(j) ? json_string_value(j) : "");
-    json_decref(j);
-}
-
 static bool finished(struct temporal_workflow_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -65,7 +41,7 @@ static int counter_q(struct temporal_workflow_ctx *ctx, const struct temporal_pa
                      struct temporal_payloads *result, void *arg)
 {
     (void)ctx, (void)args;
-    return add_json_int(result, ((struct state *)arg)->counter);
+    return ts_add_json_int(result, ((struct state *)arg)->counter);
 }
 
 static void counter_inc(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
@@ -117,7 +93,7 @@ static int got_query(struct temporal_workflow_ctx *ctx, const struct temporal_pa
 {
     (void)ctx, (void)arg;
     char r[48];
-    snprintf(r, sizeof(r), "got %d", json_int(args, 0));
+    snprintf(r, sizeof(r), "got %d", ts_json_int(args, 0));
     return temporal_payloads_add_string(result, r);
 }
 
@@ -288,7 +264,7 @@ static void unexpected_arguments(void **state)
     ts_feature_start(&tw, "ArgsWorkflow", NULL, id, sizeof(id));
     struct temporal_error err;
     struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
-    add_json_int(&args, 123);
+    ts_add_json_int(&args, 123);
     TS_OK(query(tw.client, id, "theQuery", &args, out, sizeof(out), &err), err);
     assert_string_equal(out, "\"got 123\"");
     /* An extra argument is dropped. */
@@ -336,7 +312,7 @@ static void unexpected_return_type(void **state)
     assert_true(json_is_string(j));
     json_decref(j);
     char s[32];
-    json_str(&res, s, sizeof(s));
+    ts_json_str(&res, 0, s, sizeof(s));
     assert_string_equal(s, "hi bob");
     temporal_payloads_cleanup(&res);
     finish(&tw, id);

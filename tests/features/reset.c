@@ -10,12 +10,6 @@
 
 #include "support.h"
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-    nanosleep(&ts, NULL);
-}
-
 struct drive {
     int received;
     bool finish;
@@ -99,7 +93,7 @@ static void reset_and_delete(void **state)
             second_completed = at;
         temporal_history_cleanup(&h);
         if (second_completed == 0)
-            sleep_ms(50);
+            ts_sleep_ms(50);
     }
     assert_true(second_completed > 0);
     char *new_run = NULL;
@@ -117,7 +111,7 @@ static void reset_and_delete(void **state)
     for (int round = 0; round < 60 && rc != 0; round++) {
         rc = temporal_client_delete_workflow(tw.client, id, new_run, &err);
         if (rc != 0)
-            sleep_ms(1000);
+            ts_sleep_ms(1000);
     }
     TS_OK(rc, err);
     for (int round = 0; round < 180; round++) {
@@ -126,7 +120,7 @@ static void reset_and_delete(void **state)
             temporal_workflow_description_cleanup(&d);
         if (rc == TEMPORAL_ENOT_FOUND)
             break;
-        sleep_ms(1000);
+        ts_sleep_ms(1000);
     }
     assert_int_equal(rc, TEMPORAL_ENOT_FOUND);
     /* The original run was terminated by the reset. */

@@ -11,12 +11,6 @@
 
 #include "support.h"
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-    nanosleep(&ts, NULL);
-}
-
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -110,7 +104,7 @@ static char *result_of(struct ts_worker *tw, const char *id)
  * returned |want|.  Returns true when one has. */
 static bool wait_for_run_returning(struct ts_worker *tw, const char *schedule_id, const char *want)
 {
-    for (int round = 0; round < 120; round++, sleep_ms(500)) {
+    for (int round = 0; round < 120; round++, ts_sleep_ms(500)) {
         struct temporal_schedule_description d = describe(tw, schedule_id);
         bool found = false;
         for (size_t i = d.recent_count; i-- > 0 && !found;) {
@@ -153,7 +147,7 @@ static void basic(void **state)
         }
         temporal_free(ids);
         if (!listed)
-            sleep_ms(500);
+            ts_sleep_ms(500);
     }
     assert_true(listed);
     assert_true(wait_for_run_returning(&tw, s.schedule_id, "arg1"));
@@ -170,7 +164,7 @@ static void basic(void **state)
 static int64_t wait_for_actions(struct ts_worker *tw, const char *schedule_id, int64_t n)
 {
     int64_t count = 0;
-    for (int round = 0; round < 120; round++, sleep_ms(500)) {
+    for (int round = 0; round < 120; round++, ts_sleep_ms(500)) {
         struct temporal_schedule_description d = describe(tw, schedule_id);
         count = d.action_count;
         size_t running = d.running_count;
@@ -194,12 +188,11 @@ static void backfill(void **state)
     TS_OK(temporal_client_create_schedule(tw.client, &s.o, &err), err);
     int64_t minute = 60000, now = now_ms() / minute * minute;
     int64_t three_years = 3 * 365 * 24 * 60 * minute;
-    TS_OK(temporal_client_backfill_schedule(tw.client, s.schedule_id, now - three_years - 2 * minute,
-                                            now - three_years, TEMPORAL_SCHEDULE_OVERLAP_ALLOW_ALL, &err),
-          err);
-    TS_OK(temporal_client_backfill_schedule(tw.client, s.schedule_id, now - 32 * minute,
-                                            now - 30 * minute, TEMPORAL_SCHEDULE_OVERLAP_ALLOW_ALL, &err),
-          err);
+    struct temporal_schedule_backfill ranges[] = {
+        { now - three_years - 2 * minute, now - three_years, TEMPORAL_SCHEDULE_OVERLAP_ALLOW_ALL },
+        { now - 32 * minute, now - 30 * minute, TEMPORAL_SCHEDULE_OVERLAP_ALLOW_ALL },
+    };
+    TS_OK(temporal_client_backfill_schedule(tw.client, s.schedule_id, ranges, 2, &err), err);
     /* Both ends of each two-minute range count: 3 + 3 actions (older servers: 2 + 2). */
     int64_t n = wait_for_actions(&tw, s.schedule_id, 6);
     print_message("backfilled actions: %lld\n", (long long)n);
@@ -224,7 +217,7 @@ static void trigger(void **state)
           err);
     /* As upstream, two seconds apart: the workflows a schedule starts are named by the
      * second of their action, so two triggers within one second would be one action. */
-    sleep_ms(2000);
+    ts_sleep_ms(2000);
     TS_OK(temporal_client_trigger_schedule(tw.client, s.schedule_id, TEMPORAL_SCHEDULE_OVERLAP_ALLOW_ALL,
                                            &err),
           err);
@@ -304,7 +297,7 @@ static void cron(void **state)
     TS_OK(temporal_client_start_workflow(tw.client, &so, NULL, NULL, &err), err);
     /* At least two runs complete, one after the other; every other run is the next one. */
     int completed = 0, other = 0;
-    for (int round = 0; round < 60 && completed < 2; round++, sleep_ms(500)) {
+    for (int round = 0; round < 60 && completed < 2; round++, ts_sleep_ms(500)) {
         json_t *runs = ts_cli_json("workflow list -q \"WorkflowId='%s'\"", id);
         completed = other = 0;
         size_t i;

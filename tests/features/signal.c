@@ -18,35 +18,12 @@ struct state {
     int nvalues;
 };
 
-static int add_json_int(struct temporal_payloads *out, int v)
-{
-    char buf[24];
-    int n = snprintf(buf, sizeof(buf), "%d", v);
-    return temporal_payloads_add_json(out, buf, (size_t)n);
-}
-
-static int json_int(const struct temporal_payloads *p, size_t i)
-{
-    return p != NULL && p->count > i ? atoi((const char *)p->items[i].data) : 0;
-}
-
-/* A JSON string payload's text (without quotes) into |buf|. */
-static void json_str(const struct temporal_payloads *p, char *buf, size_t cap)
-{
-    buf[0] = '\0';
-    if (p == NULL || p->count == 0)
-        return;
-    json_t *j = json_loadb((const char *)p->items[0].data, p->items[0].data_len, JSON_DECODE_ANY, NULL);
-    snprintf(buf, cap, "%s", json_is_string(j) ? json_string_value(j) : "");
-    json_decref(j);
-}
-
 /* A string signal's value goes into st->text. */
 static void on_text(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args, void *arg)
 {
     (void)ctx;
     struct state *st = arg;
-    json_str(args, st->text, sizeof(st->text));
+    ts_json_str(args, 0, st->text, sizeof(st->text));
     st->signaled = true;
 }
 
@@ -94,7 +71,7 @@ static int my_activity(struct temporal_activity_ctx *ctx, const struct temporal_
                        struct temporal_payloads *out, void *ud)
 {
     (void)ctx, (void)in, (void)ud;
-    return add_json_int(out, 6);
+    return ts_add_json_int(out, 6);
 }
 
 struct activity_branch {
@@ -137,11 +114,11 @@ static int activities_workflow(struct temporal_workflow_ctx *ctx, const struct t
         int jrc = temporal_workflow_join(ctx, h[i]);
         if (rc == 0)
             rc = jrc;
-        total += json_int(&branches[i].out, 0);
+        total += ts_json_int(&branches[i].out, 0);
     }
     for (int i = 0; i < 5; i++)
         temporal_payloads_cleanup(&branches[i].out);
-    return rc ? rc : add_json_int(out, total);
+    return rc ? rc : ts_add_json_int(out, total);
 }
 
 /* child_workflow --------------------------------------------------------------------------------- */
@@ -152,7 +129,7 @@ static int child_wf(struct temporal_workflow_ctx *ctx, const struct temporal_pay
     struct state *st = temporal_workflow_alloc(ctx, sizeof(*st));
     temporal_workflow_on_signal(ctx, "my_signal", on_text, st);
     char input[64];
-    json_str(in, input, sizeof(input));
+    ts_json_str(in, 0, input, sizeof(input));
     int rc = temporal_workflow_wait_condition(ctx, signaled, st);
     if (rc != 0)
         return rc;
@@ -213,7 +190,7 @@ static int parent_workflow(struct temporal_workflow_ctx *ctx, const struct tempo
 static void on_add(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args, void *arg)
 {
     (void)ctx;
-    ((struct state *)arg)->value += json_int(args, 0);
+    ((struct state *)arg)->value += ts_json_int(args, 0);
 }
 
 static bool positive(struct temporal_workflow_ctx *ctx, void *arg)
@@ -226,11 +203,11 @@ static int add_workflow(struct temporal_workflow_ctx *ctx, const struct temporal
                         struct temporal_payloads *out)
 {
     struct state *st = temporal_workflow_alloc(ctx, sizeof(*st));
-    st->value += json_int(in, 0);
+    st->value += ts_json_int(in, 0);
     /* The signal that came with the start is delivered here, before the condition. */
     temporal_workflow_on_signal(ctx, "add", on_add, st);
     int rc = temporal_workflow_wait_condition(ctx, positive, st);
-    return rc ? rc : add_json_int(out, st->value);
+    return rc ? rc : ts_add_json_int(out, st->value);
 }
 
 /* prevent_close ---------------------------------------------------------------------------------- */
@@ -241,7 +218,7 @@ static void on_add_value(struct temporal_workflow_ctx *ctx, const struct tempora
     (void)ctx;
     struct state *st = arg;
     if (st->nvalues < (int)(sizeof(st->values) / sizeof(st->values[0])))
-        st->values[st->nvalues++] = json_int(args, 0);
+        st->values[st->nvalues++] = ts_json_int(args, 0);
 }
 
 static bool has_values(struct temporal_workflow_ctx *ctx, void *arg)
@@ -277,7 +254,7 @@ static int sender_workflow(struct temporal_workflow_ctx *ctx, const struct tempo
                            struct temporal_payloads *out)
 {
     char target[160];
-    json_str(in, target, sizeof(target));
+    ts_json_str(in, 0, target, sizeof(target));
     struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
     temporal_payloads_add_string(&args, "from-a-workflow");
     int rc = temporal_workflow_signal_external(ctx, target, NULL, "external_signal_channel", &args);
@@ -320,7 +297,7 @@ static int signal_int(struct ts_worker *tw, const char *id, const char *name, in
                       struct temporal_error *err)
 {
     struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
-    add_json_int(&args, value);
+    ts_add_json_int(&args, value);
     int rc = temporal_client_signal_workflow(tw->client, id, NULL, name, &args, err);
     temporal_payloads_cleanup(&args);
     return rc;
@@ -346,8 +323,8 @@ static void add_with_start(struct ts_worker *tw, const char *id, int arg, int va
     so.task_queue = tw->task_queue;
     so.execution_timeout_ms = 60000;
     struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT, sig = TEMPORAL_PAYLOADS_INIT;
-    add_json_int(&args, arg);
-    add_json_int(&sig, value);
+    ts_add_json_int(&args, arg);
+    ts_add_json_int(&sig, value);
     struct temporal_error err;
     TS_OK(temporal_client_signal_with_start_workflow(tw->client, &so, &args, "add", &sig, NULL, &err),
           err);
@@ -424,7 +401,7 @@ static void signal_with_start(void **state)
     assert_string_equal(out, "43");
     /* Check 2: a running workflow (started with -2) just gets the signal. */
     struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
-    add_json_int(&args, -2);
+    ts_add_json_int(&args, -2);
     ts_feature_start(&tw, "AddWorkflow", &args, id, sizeof(id));
     temporal_payloads_cleanup(&args);
     add_with_start(&tw, id, -2, 42);

@@ -30,39 +30,6 @@ static void on_shutdown(struct temporal_workflow_ctx *ctx, const struct temporal
     ((struct state *)arg)->shutdown = true;
 }
 
-static int add_json_int(struct temporal_payloads *out, int v)
-{
-    char buf[24];
-    int n = snprintf(buf, sizeof(buf), "%d", v);
-    return temporal_payloads_add_json(out, buf, (size_t)n);
-}
-
-static int json_int(const struct temporal_payloads *p, size_t i)
-{
-    return p != NULL && p->count > i ? atoi((const char *)p->items[i].data) : 0;
-}
-
-/* A JSON string payload's text (without quotes) into |buf|. */
-static void json_str(const struct temporal_payloads *p, char *buf, size_t cap)
-{
-    buf[0] = '\0';
-    if (p == NULL || p->count == 0)
-        return;
-    json_t *j = json_loadb((const char *)p->items[0].data, p->items[0].data_len, JSON_DECODE_ANY, NULL);
-    snprintf(buf, cap, "%s", json_is_string(j) ? json_string_value(j) : "");
-    json_decref(j);
-}
-
-static int add_json_str(struct temporal_payloads *out, const char *text)
-{
-    json_t *j = json_string(text);
-    char *s = json_dumps(j, JSON_ENCODE_ANY);
-    int rc = temporal_payloads_add_json(out, s, strlen(s));
-    free(s);
-    json_decref(j);
-    return rc;
-}
-
 /* basic ---------------------------------------------------------------------------------------- */
 
 static int basic_update(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
@@ -71,11 +38,11 @@ static int basic_update(struct temporal_workflow_ctx *ctx, const struct temporal
     (void)ctx;
     struct state *st = arg;
     char a[64];
-    json_str(args, a, sizeof(a));
+    ts_json_str(args, 0, a, sizeof(a));
     snprintf(st->arg, sizeof(st->arg), "%s", a);
     char r[96];
     snprintf(r, sizeof(r), "update-result:%s", a);
-    return add_json_str(result, r);
+    return ts_add_json_str(result, r);
 }
 
 static int reject_invalid(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
@@ -83,7 +50,7 @@ static int reject_invalid(struct temporal_workflow_ctx *ctx, const struct tempor
 {
     (void)arg;
     char a[64];
-    json_str(args, a, sizeof(a));
+    ts_json_str(args, 0, a, sizeof(a));
     if (strcmp(a, "invalid-arg") == 0)
         return temporal_workflow_fail(ctx, "InvalidArgument", "Invalid Update argument", true, NULL);
     return 0;
@@ -106,7 +73,7 @@ static int basic_workflow(struct temporal_workflow_ctx *ctx, const struct tempor
         return rc;
     char r[96];
     snprintf(r, sizeof(r), "workflow-result:%s", st->arg);
-    return add_json_str(out, r);
+    return ts_add_json_str(out, r);
 }
 
 /* activities --------------------------------------------------------------------------------- */
@@ -115,7 +82,7 @@ static int some_activity(struct temporal_activity_ctx *ctx, const struct tempora
                          struct temporal_payloads *out, void *ud)
 {
     (void)ctx, (void)in, (void)ud;
-    return add_json_int(out, 6);
+    return ts_add_json_int(out, 6);
 }
 
 struct activity_branch {
@@ -143,10 +110,10 @@ static int activities_update(struct temporal_workflow_ctx *ctx, const struct tem
     for (int i = 0; i < 5; i++) {
         if (rc == 0)
             rc = temporal_workflow_join(ctx, h[i]);
-        total += json_int(&branches[i].out, 0);
+        total += ts_json_int(&branches[i].out, 0);
         temporal_payloads_cleanup(&branches[i].out);
     }
-    return rc ? rc : add_json_int(result, total);
+    return rc ? rc : ts_add_json_int(result, total);
 }
 
 static int shutdown_workflow(struct temporal_workflow_ctx *ctx, struct state *st,
@@ -154,7 +121,7 @@ static int shutdown_workflow(struct temporal_workflow_ctx *ctx, struct state *st
 {
     temporal_workflow_on_signal(ctx, "shutdown_signal", on_shutdown, st);
     int rc = temporal_workflow_wait_condition(ctx, shutdown_requested, st);
-    return rc ? rc : add_json_int(out, st->counter);
+    return rc ? rc : ts_add_json_int(out, st->counter);
 }
 
 static int activities_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
@@ -175,7 +142,7 @@ static int increment_count(struct temporal_workflow_ctx *ctx, const struct tempo
     struct state *st = arg;
     st->counter++;
     int rc = temporal_workflow_sleep(ctx, 1000);
-    return rc ? rc : add_json_int(result, st->counter);
+    return rc ? rc : ts_add_json_int(result, st->counter);
 }
 
 static int add_value(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
@@ -183,15 +150,15 @@ static int add_value(struct temporal_workflow_ctx *ctx, const struct temporal_pa
 {
     (void)ctx;
     struct state *st = arg;
-    st->counter += json_int(args, 0);
-    return add_json_int(result, st->counter);
+    st->counter += ts_json_int(args, 0);
+    return ts_add_json_int(result, st->counter);
 }
 
 static int non_negative(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
                         void *arg)
 {
     (void)arg;
-    int v = json_int(args, 0);
+    int v = ts_json_int(args, 0);
     if (v < 0) {
         char msg[64];
         snprintf(msg, sizeof(msg), "expected non-negative value (%d)", v);
@@ -269,7 +236,7 @@ static int self_workflow(struct temporal_workflow_ctx *ctx, const struct tempora
         return rc;
     if (strcmp(st->arg, "called") != 0)
         return temporal_workflow_fail(ctx, NULL, "the update did not run", true, NULL);
-    return add_json_str(out, st->arg);
+    return ts_add_json_str(out, st->arg);
 }
 
 static int failed_once; /* task_failure: the handler fails its first task only */
@@ -289,7 +256,7 @@ static int fail_task_once(struct temporal_workflow_ctx *ctx, const struct tempor
     (void)args, (void)arg;
     if (!__atomic_exchange_n(&failed_once, 1, __ATOMIC_SEQ_CST))
         return temporal_workflow_fail_task(ctx, "the handler's first task fails on purpose");
-    return add_json_int(result, 1);
+    return ts_add_json_int(result, 1);
 }
 
 static int task_failure_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
@@ -332,8 +299,8 @@ static int fetch_and_add(struct temporal_workflow_ctx *ctx, const struct tempora
     if (rc != 0)
         return rc;
     int old = st->counter;
-    st->counter += json_int(args, 0);
-    return add_json_int(result, old);
+    st->counter += ts_json_int(args, 0);
+    return ts_add_json_int(result, old);
 }
 
 static int restart_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
@@ -377,9 +344,9 @@ static int update_str(struct ts_worker *tw, const char *id, const char *name, co
                       char *out, size_t cap, struct temporal_error *err)
 {
     struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT, res = TEMPORAL_PAYLOADS_INIT;
-    add_json_str(&args, arg);
+    ts_add_json_str(&args, arg);
     int rc = temporal_client_update_workflow(tw->client, id, name, &args, NULL, &res, err);
-    json_str(&res, out, cap);
+    ts_json_str(&res, 0, out, cap);
     temporal_payloads_cleanup(&args);
     temporal_payloads_cleanup(&res);
     return rc;
@@ -389,9 +356,9 @@ static int update_int(struct ts_worker *tw, const char *id, const char *name, in
                       const struct temporal_update_options *o, int *out, struct temporal_error *err)
 {
     struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT, res = TEMPORAL_PAYLOADS_INIT;
-    add_json_int(&args, arg);
+    ts_add_json_int(&args, arg);
     int rc = temporal_client_update_workflow(tw->client, id, name, &args, o, &res, err);
-    *out = json_int(&res, 0);
+    *out = ts_json_int(&res, 0);
     temporal_payloads_cleanup(&args);
     temporal_payloads_cleanup(&res);
     return rc;
@@ -404,7 +371,7 @@ static int finish(struct ts_worker *tw, const char *id)
     TS_OK(temporal_client_signal_workflow(tw->client, id, NULL, "shutdown_signal", NULL, &err), err);
     struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
     TS_OK(ts_feature_result(tw, id, &res, &err), err);
-    int v = json_int(&res, 0);
+    int v = ts_json_int(&res, 0);
     temporal_payloads_cleanup(&res);
     return v;
 }
@@ -458,7 +425,7 @@ static void basic(void **state)
     assert_string_equal(out, "update-result:my-update-arg");
     struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
     TS_OK(ts_feature_result(&tw, id, &res, &err), err);
-    json_str(&res, out, sizeof(out));
+    ts_json_str(&res, 0, out, sizeof(out));
     assert_string_equal(out, "workflow-result:my-update-arg");
     temporal_payloads_cleanup(&res);
     assert_int_equal(count_events(&tw, id, UPDATE_REJECTED_EVENT), 0);
@@ -502,7 +469,7 @@ static void async_accepted(void **state)
     assert_int_equal(temporal_client_get_update_result(tw.client, id, NULL, "update:1", 100, &res, &err),
                      TEMPORAL_ETIMEDOUT);
     TS_OK(temporal_client_get_update_result(tw.client, id, NULL, "update:1", 30000, &res, &err), err);
-    assert_int_equal(json_int(&res, 0), 1);
+    assert_int_equal(ts_json_int(&res, 0), 1);
     temporal_payloads_cleanup(&res);
     /* A failing update: the validator rejects negative values. */
     o.update_id = "update:3";
@@ -584,7 +551,7 @@ static void self(void **state)
     struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
     struct temporal_error err;
     TS_OK(ts_feature_result(&tw, id, &res, &err), err);
-    json_str(&res, out, sizeof(out));
+    ts_json_str(&res, 0, out, sizeof(out));
     assert_string_equal(out, "called");
     temporal_payloads_cleanup(&res);
     temporal_client_free(self_client);
@@ -627,9 +594,9 @@ static void *send_fetch_and_add(void *arg)
 {
     struct background_update *u = arg;
     struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT, res = TEMPORAL_PAYLOADS_INIT;
-    add_json_int(&args, 1);
+    ts_add_json_int(&args, 1);
     u->rc = temporal_client_update_workflow(u->client, u->id, "fetchAndAdd", &args, NULL, &res, &u->err);
-    u->result = json_int(&res, 0);
+    u->result = ts_json_int(&res, 0);
     temporal_payloads_cleanup(&args);
     temporal_payloads_cleanup(&res);
     return NULL;

@@ -1,0 +1,106 @@
+/*
+ * temporalio/features continue_as_new/: continue_as_same, against the dev server.
+ *
+ * Adaptations to C:
+ *  - The workflow tells the first run from the continued one by
+ *    temporal_workflow_info(ctx)->continued_run_id ("" for the first run), and continues
+ *    with temporal_workflow_continue_as_new() (same type and task queue, same input).
+ *  - The fixed workflow id of the scenario ("TestID") is made unique per test run (the
+ *    shared dev server keeps the ids of earlier runs).
+ *  - The result is fetched from the first run's id with temporal_client_get_workflow_result(),
+ *    which must follow the continue-as-new chain; describe (latest run) must show the memo
+ *    the first run was started with.
+ *  - Not ported: signals_block_continue_as_new (README only: needs a signal made durable
+ *    while the CAN workflow task is in flight), updates_do_not_block_continue_as_new (needs
+ *    the workflow blocked on an event shared with the test while an update is admitted).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support.h"
+
+static int same_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                         struct temporal_payloads *out)
+{
+    const char *continued = temporal_workflow_info(ctx)->continued_run_id;
+    if (continued != NULL && continued[0] != '\0') {
+        int rc = 0;
+        for (size_t i = 0; rc == 0 && i < in->count; i++)
+            rc = temporal_payloads_add_copy(out, &in->items[i]);
+        return rc;
+    }
+    return temporal_workflow_continue_as_new(ctx, in);
+}
+
+static void register_all(struct temporal_worker *w)
+{
+    assert_int_equal(temporal_worker_register_workflow(w, "Workflow", same_workflow,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                     0);
+}
+
+static void continue_as_same(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-can-same", -1, register_all);
+    char id[160];
+    snprintf(id, sizeof(id), "%s-TestID", tw.task_queue);
+
+    struct temporal_payloads memo_value = TEMPORAL_PAYLOADS_INIT, args = TEMPORAL_PAYLOADS_INIT;
+    assert_int_equal(temporal_payloads_add_string(&memo_value, "MemoValue"), 0);
+    assert_int_equal(temporal_payloads_add_string(&args, "InputData"), 0);
+    struct temporal_named_payload memo[] = { { "MemoKey", &memo_value.items[0] } };
+    struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
+    so.workflow_id = id;
+    so.workflow_type = "Workflow";
+    so.task_queue = tw.task_queue;
+    so.execution_timeout_ms = 60000;
+    so.memo = memo;
+    so.memo_count = 1;
+    struct temporal_error err;
+    char *first_run = NULL;
+    TS_OK(temporal_client_start_workflow(tw.client, &so, &args, &first_run, &err), err);
+    temporal_payloads_cleanup(&args);
+    temporal_payloads_cleanup(&memo_value);
+
+    /* The result, waited for from the first run: the client follows the chain. */
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    TS_OK(temporal_client_get_workflow_result(tw.client, id, first_run, 60000, &res, &err), err);
+    assert_int_equal(res.count, 1);
+    char *text = NULL;
+    assert_int_equal(temporal_payload_get_string(&res.items[0], &text), 0);
+    assert_string_equal(text, "InputData");
+    temporal_free(text);
+    temporal_payloads_cleanup(&res);
+
+    /* The first run continued as new; the latest run, under the same id, completed. */
+    struct temporal_workflow_description d;
+    TS_OK(temporal_client_describe_workflow(tw.client, id, first_run, &d, &err), err);
+    assert_int_equal(d.status, TEMPORAL_WORKFLOW_STATUS_CONTINUED_AS_NEW);
+    temporal_workflow_description_cleanup(&d);
+    TS_OK(temporal_client_describe_workflow(tw.client, id, NULL, &d, &err), err);
+    print_message("latest run %s (first %s): %s, %zu memo field(s)\n", d.run_id, first_run,
+                  temporal_workflow_status_name(d.status), d.memo.values.count);
+    assert_string_equal(d.workflow_id, id);
+    assert_string_not_equal(d.run_id, first_run);
+    assert_int_equal(d.status, TEMPORAL_WORKFLOW_STATUS_COMPLETED);
+
+    /* The memo was carried over to the new run. */
+    const struct temporal_payload *v = temporal_named_payloads_get(&d.memo, "MemoKey");
+    if (v == NULL)
+        fail_msg("the memo was not carried to the continued run %s (it has %zu memo field(s); "
+                 "the first run %s has MemoKey)", d.run_id, d.memo.values.count, first_run);
+    assert_int_equal(temporal_payload_get_string(v, &text), 0);
+    assert_string_equal(text, "MemoValue");
+    temporal_free(text);
+    temporal_workflow_description_cleanup(&d);
+    temporal_free(first_run);
+    ts_worker_stop(&tw);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(continue_as_same),
+};
+TS_MAIN(tests)
