@@ -2739,7 +2739,10 @@ int temporal_workflow_execute_child(struct temporal_workflow_ctx *ctx, const cha
                 block_until(ctx, machine_resolved, m, false);
         }
     }
-    if (rc != 0 && (!m->resolved || m->result_code == 0 || m->result_code == TEMPORAL_ECANCELED))
+    /* WAIT_COMPLETED: the child's own outcome (it may have completed despite the request);
+     * otherwise a cancellation. */
+    bool waited = o.cancellation_type == TEMPORAL_CHILD_CANCEL_WAIT_COMPLETED && m->resolved;
+    if (rc != 0 && (!waited || m->result_code == TEMPORAL_ECANCELED))
         return temporal__fail(&b->last_error, TEMPORAL_ECANCELED, -1,
                               "child workflow '%s' (id %s): workflow cancelled", workflow_type,
                               m->child_id);

@@ -221,7 +221,8 @@ struct temporal_child_workflow_options {
  * child failed, timed out, was terminated, or could not start (its id is in use);
  * temporal_workflow_last_error() and temporal_workflow_last_failure() say how; or
  * TEMPORAL_ECANCELED when the parent is cancelled (after what |opts->cancellation_type|
- * says).  Blocks the calling branch.
+ * says; with WAIT_COMPLETED, the child's own outcome: it may complete despite the request).
+ * Blocks the calling branch.
  * Since: 0.1
  */
 TEMPORAL_API int temporal_workflow_execute_child(struct temporal_workflow_ctx *ctx,

@@ -21,9 +21,11 @@
  *    execute_child call, so the client sees what the workflow saw.
  *  - throws_on_timeout uses a 1 s child execution timeout instead of the README's 1 ms
  *    (the child sleeps a minute), and maximum_attempts 1.
- *  - Not ported: cancel_abandon, cancel_try_cancel, cancel_wait_completed,
- *    cancel_wait_requested (child cancellation), retry (child retry policy), handle (no
- *    child handle object in C).
+ *  - cancel_*: the cancellation scope is a branch; the parent cancels it once the child has
+ *    told it (signal "child-started") that it runs.  A child that obeys the request ends
+ *    cancelled; one that ignores it (a detached branch) waits for the test's "finish".
+ *  - retry: the child fails until its third attempt.
+ *  - Not ported: handle (no child handle object in C).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -294,6 +296,127 @@ static int timeout_parent(struct temporal_workflow_ctx *ctx, const struct tempor
     return report_failure(ctx, rc, out);
 }
 
+/* Cancellation: a child that tells its parent it runs, then waits for "finish" (which it
+ * gets from the test), obeying a cancellation request unless its input is "ignore". */
+struct finish_state {
+    bool finish;
+};
+
+static void on_finish(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args, void *arg)
+{
+    (void)ctx, (void)args;
+    ((struct finish_state *)arg)->finish = true;
+}
+
+static bool finish_requested(struct temporal_workflow_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    return ((struct finish_state *)arg)->finish;
+}
+
+static int wait_finish(struct temporal_workflow_ctx *ctx, void *arg)
+{
+    return temporal_workflow_wait_condition(ctx, finish_requested, arg);
+}
+
+static int cancellable_child(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                             struct temporal_payloads *out)
+{
+    struct finish_state *st = temporal_workflow_alloc(ctx, sizeof(*st));
+    temporal_workflow_on_signal(ctx, "finish", on_finish, st);
+    int rc = temporal_workflow_signal_external(ctx, temporal_workflow_info(ctx)->parent_workflow_id,
+                                               NULL, "child-started", NULL);
+    char mode[16];
+    ts_json_str(in, 0, mode, sizeof(mode));
+    struct temporal_workflow_branch *h = NULL;
+    if (rc == 0)
+        rc = strcmp(mode, "ignore") == 0 ? temporal_workflow_spawn_detached(ctx, wait_finish, st, &h)
+                                         : temporal_workflow_spawn(ctx, wait_finish, st, &h);
+    if (rc == 0)
+        rc = temporal_workflow_join(ctx, h);
+    return rc ? rc : temporal_payloads_add_string(out, "done");
+}
+
+struct child_call {
+    enum temporal_child_cancellation_type type;
+    char child_id[192];
+    int rc;
+    struct temporal_payloads out;
+};
+
+static int call_cancellable_child(struct temporal_workflow_ctx *ctx, void *arg)
+{
+    struct child_call *c = arg;
+    struct temporal_child_workflow_options o = TEMPORAL_CHILD_WORKFLOW_OPTIONS_INIT;
+    o.workflow_id = c->child_id;
+    o.cancellation_type = c->type;
+    o.parent_close_policy = TEMPORAL_PARENT_CLOSE_ABANDON; /* the test finishes the child */
+    struct temporal_payloads in = TEMPORAL_PAYLOADS_INIT;
+    ts_add_json_str(&in, c->type == TEMPORAL_CHILD_CANCEL_WAIT_COMPLETED ? "ignore" : "obey");
+    c->rc = temporal_workflow_execute_child(ctx, "CancellableChild", &in, &o, &c->out);
+    temporal_payloads_cleanup(&in);
+    return 0;
+}
+
+static void on_child_started(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
+                             void *arg)
+{
+    (void)ctx, (void)args;
+    ((struct finish_state *)arg)->finish = true;
+}
+
+/* Runs the child in a branch (its cancellation type is the input), cancels the branch once
+ * the child runs, and returns "cancelled" or the child's result. */
+static int cancelling_parent(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                             struct temporal_payloads *out)
+{
+    struct finish_state *started = temporal_workflow_alloc(ctx, sizeof(*started));
+    struct child_call *c = temporal_workflow_alloc(ctx, sizeof(*c));
+    temporal_workflow_on_signal(ctx, "child-started", on_child_started, started);
+    c->type = (enum temporal_child_cancellation_type)ts_json_int(in, 0);
+    snprintf(c->child_id, sizeof(c->child_id), "%s-child", temporal_workflow_info(ctx)->workflow_id);
+    struct temporal_workflow_branch *h = NULL;
+    int rc = temporal_workflow_spawn(ctx, call_cancellable_child, c, &h);
+    if (rc == 0)
+        rc = temporal_workflow_wait_condition(ctx, finish_requested, started);
+    if (rc == 0)
+        rc = temporal_workflow_cancel_branch(ctx, h);
+    if (h != NULL)
+        temporal_workflow_join(ctx, h);
+    /* A parent that completes in the task that asks the child to cancel closes before the
+     * server has delivered the request: stay a moment. */
+    if (rc == 0)
+        rc = temporal_workflow_sleep(ctx, 1000);
+    if (rc == 0)
+        rc = c->rc == TEMPORAL_ECANCELED ? temporal_payloads_add_string(out, "cancelled")
+             : c->rc == 0               ? temporal_payloads_add_copy(out, &c->out.items[0])
+                                        : c->rc;
+    temporal_payloads_cleanup(&c->out);
+    return rc;
+}
+
+/* retry: fails until its third attempt, then returns the attempt. */
+static int retried_child(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                         struct temporal_payloads *out)
+{
+    (void)in;
+    int32_t attempt = temporal_workflow_info(ctx)->attempt;
+    if (attempt < 3)
+        return temporal_workflow_fail(ctx, "NotYet", "not this attempt", false, NULL);
+    return ts_add_json_int(out, attempt);
+}
+
+static int retry_parent(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                        struct temporal_payloads *out)
+{
+    (void)in;
+    struct temporal_retry_policy retry = { .initial_interval_ms = 10, .backoff_coefficient = 1.0,
+                                           .maximum_attempts = 3 };
+    struct temporal_child_workflow_options o = TEMPORAL_CHILD_WORKFLOW_OPTIONS_INIT;
+    o.retry_policy = &retry;
+    return temporal_workflow_execute_child(ctx, "RetriedChild", NULL, &o, out);
+}
+
 /* The worker ---------------------------------------------------------------------------------- */
 
 static void register_wfs(struct temporal_worker *w, temporal_workflow_fn parent,
@@ -311,6 +434,12 @@ static void register_wfs(struct temporal_worker *w, temporal_workflow_fn parent,
     assert_int_equal(temporal_worker_register_workflow(w, "SleepingChildWorkflow", sleeping_child,
                                                        TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
                      0);
+    assert_int_equal(temporal_worker_register_workflow(w, "CancellableChild", cancellable_child,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                     0);
+    assert_int_equal(temporal_worker_register_workflow(w, "RetriedChild", retried_child,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                     0);
 }
 
 static void reg_result(struct temporal_worker *w) { register_wfs(w, result_parent, echo_child); }
@@ -319,6 +448,8 @@ static void reg_start(struct temporal_worker *w) { register_wfs(w, start_parent,
 static void reg_duplicate(struct temporal_worker *w) { register_wfs(w, duplicate_parent, echo_child); }
 static void reg_terminated(struct temporal_worker *w) { register_wfs(w, terminated_parent, echo_child); }
 static void reg_timeout(struct temporal_worker *w) { register_wfs(w, timeout_parent, echo_child); }
+static void reg_cancelling(struct temporal_worker *w) { register_wfs(w, cancelling_parent, echo_child); }
+static void reg_retry(struct temporal_worker *w) { register_wfs(w, retry_parent, echo_child); }
 
 static void reg_throwing(struct temporal_worker *w)
 {
@@ -528,6 +659,121 @@ static void throws_on_timeout(void **state)
     ts_worker_stop(&tw);
 }
 
+/* Runs cancelling_parent with |type|; returns its result and whether the child was asked to
+ * cancel (a WorkflowExecutionCancelRequested event); the child is then finished if it runs. */
+static char *run_cancel(const char *prefix, enum temporal_child_cancellation_type type,
+                        bool *child_asked, char *child_status, size_t cap)
+{
+    struct ts_worker tw;
+    ts_feature_worker(&tw, prefix, -1, reg_cancelling);
+    char id[160], child[200];
+    struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
+    ts_add_json_int(&args, (int)type);
+    ts_feature_start(&tw, "Workflow", &args, id, sizeof(id));
+    temporal_payloads_cleanup(&args);
+    snprintf(child, sizeof(child), "%s-child", id);
+    struct temporal_error err;
+    char *result = NULL;
+    if (type == TEMPORAL_CHILD_CANCEL_WAIT_COMPLETED) {
+        /* The parent waits for the child, which ignores the request: finish it. */
+        bool asked = false;
+        while (!asked) {
+            struct temporal_history h;
+            if (temporal_client_fetch_history(tw.client, child, NULL, &h, &err) == 0) {
+                asked = find_event(&h, "EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED", 0) >= 0;
+                temporal_history_cleanup(&h);
+            }
+            if (!asked)
+                ts_sleep_ms(50);
+        }
+        TS_OK(temporal_client_signal_workflow(tw.client, child, NULL, "finish", NULL, &err), err);
+        result = finish_for_string(&tw, id);
+    } else {
+        result = finish_for_string(&tw, id);
+        /* An abandoned child runs on: finish it (one that obeyed has closed). */
+        temporal_client_signal_workflow(tw.client, child, NULL, "finish", NULL, &err);
+    }
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    temporal_client_get_workflow_result(tw.client, child, NULL, 60000, &res, &err);
+    temporal_payloads_cleanup(&res);
+    struct temporal_workflow_description d;
+    TS_OK(temporal_client_describe_workflow(tw.client, child, NULL, &d, &err), err);
+    snprintf(child_status, cap, "%s", temporal_workflow_status_name(d.status));
+    temporal_workflow_description_cleanup(&d);
+    struct temporal_history h;
+    TS_OK(temporal_client_fetch_history(tw.client, child, NULL, &h, &err), err);
+    *child_asked = find_event(&h, "EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED", 0) >= 0;
+    temporal_history_cleanup(&h);
+    ts_worker_stop(&tw);
+    return result;
+}
+
+static void cancel_try_cancel(void **state)
+{
+    (void)state;
+    bool asked;
+    char status[32];
+    char *r = run_cancel("feat-child-try", TEMPORAL_CHILD_CANCEL_TRY, &asked, status, sizeof(status));
+    assert_string_equal(r, "cancelled"); /* the parent stopped waiting at once */
+    assert_true(asked);                   /* and the child was asked to cancel */
+    assert_string_equal(status, "CANCELED");
+    free(r);
+}
+
+static void cancel_wait_requested(void **state)
+{
+    (void)state;
+    bool asked;
+    char status[32];
+    char *r = run_cancel("feat-child-waitreq", TEMPORAL_CHILD_CANCEL_WAIT_REQUESTED, &asked, status,
+                         sizeof(status));
+    assert_string_equal(r, "cancelled");
+    assert_true(asked);
+    assert_string_equal(status, "CANCELED");
+    free(r);
+}
+
+static void cancel_wait_completed(void **state)
+{
+    (void)state;
+    bool asked;
+    char status[32];
+    char *r = run_cancel("feat-child-waitdone", TEMPORAL_CHILD_CANCEL_WAIT_COMPLETED, &asked, status,
+                         sizeof(status));
+    assert_string_equal(r, "done"); /* the child ignored the request; the parent waited */
+    assert_true(asked);
+    assert_string_equal(status, "COMPLETED");
+    free(r);
+}
+
+static void cancel_abandon(void **state)
+{
+    (void)state;
+    bool asked;
+    char status[32];
+    char *r = run_cancel("feat-child-abandon", TEMPORAL_CHILD_CANCEL_ABANDON, &asked, status,
+                         sizeof(status));
+    assert_string_equal(r, "cancelled");
+    assert_false(asked); /* the child was never told */
+    assert_string_equal(status, "COMPLETED");
+    free(r);
+}
+
+static void retry(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-child-retry", -1, reg_retry);
+    char id[160];
+    ts_feature_start(&tw, "Workflow", NULL, id, sizeof(id));
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    struct temporal_error err;
+    TS_OK(ts_feature_result(&tw, id, &res, &err), err);
+    assert_int_equal(ts_json_int(&res, 0), 3); /* it ran three times */
+    temporal_payloads_cleanup(&res);
+    ts_worker_stop(&tw);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(result),
     { "signal", signal_case, NULL, NULL, NULL }, /* not named signal(): <signal.h> */
@@ -536,5 +782,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(throws_on_start),
     cmocka_unit_test(throws_on_termination),
     cmocka_unit_test(throws_on_timeout),
+    cmocka_unit_test(cancel_try_cancel),
+    cmocka_unit_test(cancel_wait_requested),
+    cmocka_unit_test(cancel_wait_completed),
+    cmocka_unit_test(cancel_abandon),
+    cmocka_unit_test(retry),
 };
 TS_MAIN(tests)
