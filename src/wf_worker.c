@@ -138,18 +138,51 @@ static void cache_push_front(struct temporal_worker *w, struct temporal__wf_cach
     w->cache_count++;
 }
 
-/* Stops the local activities of |e|'s run (asked to stop, then waited for) and frees them. */
-static void entry_drop_local_activities(struct temporal_worker *w, struct temporal__wf_cache_entry *e)
+/* Moves the finished local activities of |*list| to |*done| (mu held). */
+static void take_finished(struct temporal__la_exec **list, struct temporal__la_exec **done)
 {
-    pthread_mutex_lock(&w->mu);
-    for (struct temporal__la_exec *x = e->las; x; x = x->next)
-        temporal__la_cancel_locked(x);
-    pthread_mutex_unlock(&w->mu);
-    for (struct temporal__la_exec *x = e->las, *n; x; x = n) {
+    for (struct temporal__la_exec **pp = list; *pp;) {
+        struct temporal__la_exec *x = *pp;
+        if (!x->done) {
+            pp = &x->next;
+            continue;
+        }
+        *pp = x->next;
+        x->next = *done;
+        *done = x;
+    }
+}
+
+static void free_all(struct temporal__la_exec *list)
+{
+    for (struct temporal__la_exec *x = list, *n; x; x = n) {
         n = x->next;
         temporal__la_free(x);
     }
+}
+
+/* Stops the local activities of |e|'s run (asked to stop, then waited for) and frees them;
+ * those its workflow abandoned are left to finish on their own (the worker stops them at
+ * shutdown). */
+static void entry_drop_local_activities(struct temporal_worker *w, struct temporal__wf_cache_entry *e)
+{
+    struct temporal__la_exec *stop = NULL, *done = NULL;
+    pthread_mutex_lock(&w->mu);
+    for (struct temporal__la_exec *x = e->las, *n; x; x = n) {
+        n = x->next;
+        bool abandoned = e->run != NULL && !x->done &&
+                         temporal__wf_run_local_activity_want(e->run, x->seq) == TEMPORAL__LA_ABANDONED;
+        struct temporal__la_exec **to = abandoned ? &w->abandoned_las : &stop;
+        if (!abandoned)
+            temporal__la_cancel_locked(x);
+        x->next = *to;
+        *to = x;
+    }
     e->las = NULL;
+    take_finished(&w->abandoned_las, &done);
+    pthread_mutex_unlock(&w->mu);
+    free_all(stop);
+    free_all(done);
 }
 
 static void entry_free(struct temporal_worker *w, struct temporal__wf_cache_entry *e)
@@ -250,6 +283,13 @@ void temporal__wf_cache_clear(struct temporal_worker *w)
         n = e->next;
         entry_free(w, e);
     }
+    pthread_mutex_lock(&w->mu);
+    struct temporal__la_exec *abandoned = w->abandoned_las;
+    w->abandoned_las = NULL;
+    for (struct temporal__la_exec *x = abandoned; x; x = x->next)
+        temporal__la_cancel_locked(x);
+    pthread_mutex_unlock(&w->mu);
+    free_all(abandoned);
 }
 
 /* Replies ---------------------------------------------------------------------------------------- */

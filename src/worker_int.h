@@ -110,6 +110,9 @@ struct temporal_worker {
     uint32_t free_slots;    /* activity slots */
     uint32_t wf_free_slots; /* workflow task slots */
     struct temporal__wf_cache_entry *cache_head, *cache_tail; /* MRU first; guarded by mu */
+    /* Local activities whose workflow abandoned them, left to finish on their own (guarded
+     * by mu); stopped at shutdown. */
+    struct temporal__la_exec *abandoned_las;
     size_t cache_count;
     uint32_t executors;      /* started */
     uint32_t idle_executors; /* waiting for a task */
@@ -211,7 +214,8 @@ void *temporal__wf_poller_main(void *arg);
  */
 void temporal__wf_cache_unstick(struct temporal_worker *w);
 
-/** Evicts every cached run (at shutdown; no task may be running). */
+/** Evicts every cached run (at shutdown; no task may be running), then stops the local
+ * activities their workflows abandoned. */
 void temporal__wf_cache_clear(struct temporal_worker *w);
 
 #endif /* TEMPORAL_WORKER_INT_H */

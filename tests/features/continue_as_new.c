@@ -10,10 +10,14 @@
  *  - The result is fetched from the first run's id with temporal_client_get_workflow_result(),
  *    which must follow the continue-as-new chain; describe (latest run) must show the memo
  *    the first run was started with.
+ *  - updates_do_not_block_continue_as_new: as in the Python version, the first run's
+ *    workflow code blocks its worker thread on a flag shared with the test while the update
+ *    is sent (the test gives the server a second to admit it: our client has no
+ *    wait-for-admitted), then continues as new; the update is handled by the new run.
  *  - Not ported: signals_block_continue_as_new (README only: needs a signal made durable
- *    while the CAN workflow task is in flight), updates_do_not_block_continue_as_new (needs
- *    the workflow blocked on an event shared with the test while an update is admitted).
+ *    while the CAN workflow task is in flight).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +37,45 @@ static int same_workflow(struct temporal_workflow_ctx *ctx, const struct tempora
     return temporal_workflow_continue_as_new(ctx, in);
 }
 
+/* updates_do_not_block_continue_as_new ------------------------------------------------------ */
+
+static int release_first_run; /* set by the test once the update has been sent */
+
+static int run_id_of_handler(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
+                             struct temporal_payloads *result, void *arg)
+{
+    (void)args;
+    *(bool *)arg = true;
+    return ts_add_json_str(result, temporal_workflow_info(ctx)->run_id);
+}
+
+static bool handled(struct temporal_workflow_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    return *(bool *)arg;
+}
+
+static int can_with_update_workflow(struct temporal_workflow_ctx *ctx,
+                                    const struct temporal_payloads *in, struct temporal_payloads *out)
+{
+    bool *done = temporal_workflow_alloc(ctx, sizeof(*done));
+    temporal_workflow_on_update(ctx, "update", run_id_of_handler, NULL, done);
+    const char *continued = temporal_workflow_info(ctx)->continued_run_id;
+    if (continued == NULL || continued[0] == '\0') {
+        /* The first run: hold the task until the test has sent the update, then continue. */
+        while (!__atomic_load_n(&release_first_run, __ATOMIC_SEQ_CST))
+            ts_sleep_ms(20);
+        return temporal_workflow_continue_as_new(ctx, in);
+    }
+    int rc = temporal_workflow_wait_condition(ctx, handled, done);
+    return rc ? rc : ts_add_json_str(out, temporal_workflow_info(ctx)->run_id);
+}
+
 static void register_all(struct temporal_worker *w)
 {
+    assert_int_equal(temporal_worker_register_workflow(w, "CanWithUpdate", can_with_update_workflow,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                     0);
     assert_int_equal(temporal_worker_register_workflow(w, "Workflow", same_workflow,
                                                        TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
                      0);
@@ -100,7 +141,76 @@ static void continue_as_same(void **state)
     ts_worker_stop(&tw);
 }
 
+struct update_call {
+    struct temporal_client *client;
+    const char *id;
+    int rc;
+    char run_id[64];
+    struct temporal_error err;
+};
+
+static void *send_update(void *arg)
+{
+    struct update_call *u = arg;
+    struct temporal_update_options o = TEMPORAL_UPDATE_OPTIONS_INIT;
+    o.update_id = "update-id";
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    u->rc = temporal_client_update_workflow(u->client, u->id, "update", NULL, &o, &res, &u->err);
+    ts_json_str(&res, 0, u->run_id, sizeof(u->run_id));
+    temporal_payloads_cleanup(&res);
+    return NULL;
+}
+
+/* How many events of type |name| the history of run |run_id| of |id| has. */
+static int count_named(struct ts_worker *tw, const char *id, const char *run_id, const char *name)
+{
+    struct temporal_history h;
+    struct temporal_error err;
+    TS_OK(temporal_client_fetch_history(tw->client, id, run_id, &h, &err), err);
+    int n = 0;
+    for (size_t i = 0; i < h.count; i++)
+        n += strcmp(h.events[i].event_type_name, name) == 0;
+    temporal_history_cleanup(&h);
+    return n;
+}
+
+static void updates_do_not_block_continue_as_new(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-can-update", -1, register_all);
+    char id[160];
+    snprintf(id, sizeof(id), "%s-wf", tw.task_queue);
+    release_first_run = 0;
+    struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
+    so.workflow_id = id;
+    so.workflow_type = "CanWithUpdate";
+    so.task_queue = tw.task_queue;
+    so.execution_timeout_ms = 60000;
+    struct temporal_error err;
+    char *first_run = NULL;
+    TS_OK(temporal_client_start_workflow(tw.client, &so, NULL, &first_run, &err), err);
+    /* The update arrives while the first run's task is held. */
+    struct update_call u = { ts_connect(), id, -1, "", { 0 } };
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, send_update, &u), 0);
+    ts_sleep_ms(1000);
+    __atomic_store_n(&release_first_run, 1, __ATOMIC_SEQ_CST);
+    pthread_join(t, NULL);
+    TS_OK(u.rc, u.err);
+    /* The new run handled it. */
+    assert_string_not_equal(u.run_id, first_run);
+    assert_int_equal(count_named(&tw, id, first_run, "EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED"), 0);
+    assert_int_equal(count_named(&tw, id, first_run, "EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED"), 0);
+    assert_int_equal(count_named(&tw, id, u.run_id, "EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED"), 1);
+    assert_int_equal(count_named(&tw, id, u.run_id, "EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED"), 1);
+    temporal_client_free(u.client);
+    temporal_free(first_run);
+    ts_worker_stop(&tw);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(continue_as_same),
+    cmocka_unit_test(updates_do_not_block_continue_as_new),
 };
 TS_MAIN(tests)
