@@ -260,6 +260,8 @@ struct temporal_workflow_ctx {
     struct temporal_payloads output;
     struct failure_note failure;
     struct temporal_payloads continue_input;
+    char *continue_type, *continue_task_queue; /* NULL: this run's */
+    int64_t continue_run_timeout_ms, continue_task_timeout_ms;
     struct update *updates; /* requested or running, in arrival order */
     struct out_message *messages, *messages_tail; /* to send with this task's completion */
     Temporal__Api__Protocol__V1__Message **message_ptrs;
@@ -715,6 +717,8 @@ void temporal__wf_run_free(struct temporal_workflow_ctx *run)
     forget_messages(run);
     free(run->message_ptrs);
     temporal_payloads_cleanup(&run->continue_input);
+    free(run->continue_type);
+    free(run->continue_task_queue);
     free(run->outgoing);
     free(run->namespace_name);
     free(run->task_queue);
@@ -824,10 +828,10 @@ static int finish_workflow(struct temporal_workflow_ctx *run, int rc)
             return TEMPORAL_ENOMEM;
         temporal__payloads_view_init(&m->view, &m->payloads, &rc);
         Temporal__Api__Common__V1__WorkflowType wt = TEMPORAL__API__COMMON__V1__WORKFLOW_TYPE__INIT;
-        wt.name = run->workflow_type;
+        wt.name = run->continue_type ? run->continue_type : run->workflow_type;
         m->workflow_type_msg = wt;
         Temporal__Api__Taskqueue__V1__TaskQueue tq = TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE__INIT;
-        tq.name = run->task_queue;
+        tq.name = run->continue_task_queue ? run->continue_task_queue : run->task_queue;
         tq.kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
         m->task_queue_msg = tq;
         Temporal__Api__Command__V1__ContinueAsNewWorkflowExecutionCommandAttributes a =
@@ -846,8 +850,11 @@ static int finish_workflow(struct temporal_workflow_ctx *run, int rc)
                                   ? &m->fields_view2.search_attributes
                                   : NULL;
         m->attrs.can = a;
-        set_duration(m, 0, &m->attrs.can.workflow_run_timeout, run->info.run_timeout_ms);
-        set_duration(m, 1, &m->attrs.can.workflow_task_timeout, run->info.task_timeout_ms);
+        set_duration(m, 0, &m->attrs.can.workflow_run_timeout,
+                     run->continue_run_timeout_ms ? run->continue_run_timeout_ms : run->info.run_timeout_ms);
+        set_duration(m, 1, &m->attrs.can.workflow_task_timeout,
+                     run->continue_task_timeout_ms ? run->continue_task_timeout_ms
+                                                   : run->info.task_timeout_ms);
         m->command.command_type = CMD(CONTINUE_AS_NEW_WORKFLOW_EXECUTION);
         m->command.attributes_case =
             TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_CONTINUE_AS_NEW_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES;
@@ -2237,6 +2244,30 @@ int temporal_workflow_fail(struct temporal_workflow_ctx *ctx, const char *type,
                                     : &ctx->failure;
     note_set(note, type, message, non_retryable, details);
     return TEMPORAL_EWORKFLOW_FAILED;
+}
+
+int temporal_workflow_continue_as_new_with(struct temporal_workflow_ctx *ctx,
+                                           const struct temporal_payloads *input,
+                                           const struct temporal_continue_as_new_options *user_opts)
+{
+    struct temporal_continue_as_new_options o = TEMPORAL_CONTINUE_AS_NEW_OPTIONS_INIT;
+    if (user_opts != NULL && !temporal__copy_options(&o, sizeof(o), user_opts))
+        return TEMPORAL_EINVAL;
+    char *type = temporal__empty(o.workflow_type) ? NULL : temporal__strdup(o.workflow_type);
+    char *queue = temporal__empty(o.task_queue) ? NULL : temporal__strdup(o.task_queue);
+    if ((!temporal__empty(o.workflow_type) && type == NULL) ||
+        (!temporal__empty(o.task_queue) && queue == NULL)) {
+        free(type);
+        free(queue);
+        return TEMPORAL_ENOMEM;
+    }
+    free(ctx->continue_type);
+    free(ctx->continue_task_queue);
+    ctx->continue_type = type;
+    ctx->continue_task_queue = queue;
+    ctx->continue_run_timeout_ms = o.run_timeout_ms;
+    ctx->continue_task_timeout_ms = o.task_timeout_ms;
+    return temporal_workflow_continue_as_new(ctx, input);
 }
 
 int temporal_workflow_fail_task(struct temporal_workflow_ctx *ctx, const char *fmt, ...)

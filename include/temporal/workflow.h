@@ -552,6 +552,32 @@ TEMPORAL_API int temporal_workflow_fail_task(struct temporal_workflow_ctx *ctx, 
 TEMPORAL_API int temporal_workflow_continue_as_new(struct temporal_workflow_ctx *ctx,
                                                    const struct temporal_payloads *input);
 
+/** Options of temporal_workflow_continue_as_new_with().  Start from
+ * TEMPORAL_CONTINUE_AS_NEW_OPTIONS_INIT; zero fields keep this run's value. */
+struct temporal_continue_as_new_options {
+    size_t self_size;
+    /** The new run's workflow type and task queue (copied). */
+    const char *workflow_type;
+    const char *task_queue;
+    /** The new run's run and task timeouts. */
+    int64_t run_timeout_ms;
+    int64_t task_timeout_ms;
+};
+
+#define TEMPORAL_CONTINUE_AS_NEW_OPTIONS_INIT                                                 \
+    { .self_size = sizeof(struct temporal_continue_as_new_options) }
+
+/**
+ * Like temporal_workflow_continue_as_new(), with a different workflow type, task queue or
+ * timeouts for the new run (|opts| may be NULL).  The memo and search attributes carry over.
+ * Returns TEMPORAL_ECONTINUED_AS_NEW, or TEMPORAL_EINVAL for options not made with the
+ * _INIT macro.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_workflow_continue_as_new_with(struct temporal_workflow_ctx *ctx,
+                                                        const struct temporal_payloads *input,
+                                                        const struct temporal_continue_as_new_options *opts);
+
 /**
  * Replays a recorded history against workflow code, without a server: use it in your own
  * tests to check that a code change is safe for workflows already running.  |history| is a

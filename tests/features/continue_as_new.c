@@ -71,8 +71,37 @@ static int can_with_update_workflow(struct temporal_workflow_ctx *ctx,
     return rc ? rc : ts_add_json_str(out, temporal_workflow_info(ctx)->run_id);
 }
 
+/* continue_as_changed: continues as another workflow type with other arguments. */
+static int first_type(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                      struct temporal_payloads *out)
+{
+    (void)in, (void)out;
+    struct temporal_payloads next = TEMPORAL_PAYLOADS_INIT;
+    temporal_payloads_add_string(&next, "changed");
+    struct temporal_continue_as_new_options o = TEMPORAL_CONTINUE_AS_NEW_OPTIONS_INIT;
+    o.workflow_type = "SecondType";
+    int rc = temporal_workflow_continue_as_new_with(ctx, &next, &o);
+    temporal_payloads_cleanup(&next);
+    return rc;
+}
+
+static int second_type(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                       struct temporal_payloads *out)
+{
+    char arg[32], text[96];
+    ts_json_str(in, 0, arg, sizeof(arg));
+    snprintf(text, sizeof(text), "%s:%s", arg, temporal_workflow_info(ctx)->workflow_type);
+    return temporal_payloads_add_string(out, text);
+}
+
 static void register_all(struct temporal_worker *w)
 {
+    assert_int_equal(temporal_worker_register_workflow(w, "FirstType", first_type,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                     0);
+    assert_int_equal(temporal_worker_register_workflow(w, "SecondType", second_type,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                     0);
     assert_int_equal(temporal_worker_register_workflow(w, "CanWithUpdate", can_with_update_workflow,
                                                        TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
                      0);
@@ -209,8 +238,27 @@ static void updates_do_not_block_continue_as_new(void **state)
     ts_worker_stop(&tw);
 }
 
+/* Not a features scenario: continue-as-new to another type with other arguments. */
+static void continue_as_changed(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-can-changed", -1, register_all);
+    char id[160];
+    ts_feature_start(&tw, "FirstType", NULL, id, sizeof(id));
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    struct temporal_error err;
+    TS_OK(ts_feature_result(&tw, id, &res, &err), err);
+    char out[64];
+    ts_json_str(&res, 0, out, sizeof(out));
+    assert_string_equal(out, "changed:SecondType");
+    temporal_payloads_cleanup(&res);
+    ts_worker_stop(&tw);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(continue_as_same),
     cmocka_unit_test(updates_do_not_block_continue_as_new),
+    cmocka_unit_test(continue_as_changed),
 };
 TS_MAIN(tests)
