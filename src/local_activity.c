@@ -115,7 +115,7 @@ static void *la_main(void *arg)
         pthread_mutex_lock(&w->mu);
         x->attempt = ctx;
         if (x->cancel)
-            ctx->cancel_reason = TEMPORAL_ACTIVITY_CANCEL_REQUESTED;
+            ctx->cancel_reason = x->cancel_reason;
         pthread_mutex_unlock(&w->mu);
 
         struct temporal_payloads output = TEMPORAL_PAYLOADS_INIT;
@@ -223,13 +223,14 @@ struct temporal__la_exec *temporal__la_start(struct temporal_worker *w,
     return x;
 }
 
-void temporal__la_cancel_locked(struct temporal__la_exec *x)
+void temporal__la_cancel_locked(struct temporal__la_exec *x, enum temporal_activity_cancel_reason reason)
 {
     if (x->cancel)
         return;
     x->cancel = true;
+    x->cancel_reason = reason;
     if (x->attempt != NULL && x->attempt->cancel_reason == TEMPORAL_ACTIVITY_NOT_CANCELLED)
-        x->attempt->cancel_reason = TEMPORAL_ACTIVITY_CANCEL_REQUESTED;
+        x->attempt->cancel_reason = reason;
     pthread_cond_broadcast(&x->w->cv); /* a backoff wait ends */
 }
 

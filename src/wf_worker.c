@@ -174,7 +174,7 @@ static void entry_drop_local_activities(struct temporal_worker *w, struct tempor
                          temporal__wf_run_local_activity_want(e->run, x->seq) == TEMPORAL__LA_ABANDONED;
         struct temporal__la_exec **to = abandoned ? &w->abandoned_las : &stop;
         if (!abandoned)
-            temporal__la_cancel_locked(x);
+            temporal__la_cancel_locked(x, TEMPORAL_ACTIVITY_CANCEL_REQUESTED);
         x->next = *to;
         *to = x;
     }
@@ -287,7 +287,7 @@ void temporal__wf_cache_clear(struct temporal_worker *w)
     struct temporal__la_exec *abandoned = w->abandoned_las;
     w->abandoned_las = NULL;
     for (struct temporal__la_exec *x = abandoned; x; x = x->next)
-        temporal__la_cancel_locked(x);
+        temporal__la_cancel_locked(x, TEMPORAL_ACTIVITY_CANCEL_WORKER_SHUTDOWN);
     pthread_mutex_unlock(&w->mu);
     free_all(abandoned);
 }
@@ -550,7 +550,9 @@ static void registered_workflows(const struct temporal_worker *w, char *buf, siz
  * Executes the local activities the run waits for, feeding each outcome back (the workflow
  * code then runs again and may ask for more), until it waits for none, or until 80% of the
  * workflow task timeout has passed since |task_start_ms|: then |*heartbeat| is set and the
- * task is completed with a request for a new one, the activities running on.
+ * task is completed with a request for a new one, the activities running on.  When the
+ * worker stops, they get its graceful timeout, then are cancelled; one that stops for that
+ * is not recorded (the new task lets another worker run it again).
  */
 static int drive_local_activities(struct temporal_worker *w, struct temporal__wf_cache_entry *entry,
                                   int64_t task_start_ms, bool *heartbeat, struct temporal_error *err)
@@ -559,8 +561,16 @@ static int drive_local_activities(struct temporal_worker *w, struct temporal__wf
     int64_t deadline = task_start_ms + temporal__wf_run_task_timeout_ms(run) * 8 / 10;
     *heartbeat = false;
     for (;;) {
+        pthread_mutex_lock(&w->mu);
+        bool past_grace = w->stopping && w->grace_end_ms > 0 &&
+                          temporal__now_monotonic_ms() >= w->grace_end_ms;
+        pthread_mutex_unlock(&w->mu);
         const struct temporal__la_request *r;
         while ((r = temporal__wf_run_next_local_activity(run)) != NULL) {
+            if (past_grace) {
+                *heartbeat = true; /* too late to start it here: the next worker will */
+                continue;
+            }
             struct temporal__la_exec *x = temporal__la_start(w, run, r);
             if (x == NULL)
                 return temporal__fail(err, TEMPORAL_ENOMEM, -1,
@@ -572,12 +582,16 @@ static int drive_local_activities(struct temporal_worker *w, struct temporal__wf
         struct temporal__la_exec *done = NULL;
         pthread_mutex_lock(&w->mu);
         for (;;) {
+            int64_t now = temporal__now_monotonic_ms();
+            bool shutdown = w->stopping && w->grace_end_ms > 0 && now >= w->grace_end_ms;
             bool waiting = false;
             for (struct temporal__la_exec **pp = &entry->las; *pp;) {
                 struct temporal__la_exec *x = *pp;
                 enum temporal__la_want want = temporal__wf_run_local_activity_want(run, x->seq);
                 if (want == TEMPORAL__LA_WAIT_CANCEL || want == TEMPORAL__LA_GONE)
-                    temporal__la_cancel_locked(x);
+                    temporal__la_cancel_locked(x, TEMPORAL_ACTIVITY_CANCEL_REQUESTED);
+                else if (shutdown && want == TEMPORAL__LA_WAIT)
+                    temporal__la_cancel_locked(x, TEMPORAL_ACTIVITY_CANCEL_WORKER_SHUTDOWN);
                 if (x->done) {
                     *pp = x->next;
                     x->next = done;
@@ -589,27 +603,37 @@ static int drive_local_activities(struct temporal_worker *w, struct temporal__wf
             }
             if (done != NULL || !waiting)
                 break;
-            int64_t left = deadline - temporal__now_monotonic_ms();
-            if (left <= 0) {
+            int64_t until = deadline;
+            if (w->stopping && w->grace_end_ms > 0 && !shutdown && w->grace_end_ms < until)
+                until = w->grace_end_ms;
+            if (now >= deadline) {
                 *heartbeat = true;
                 break;
             }
-            temporal__worker_wait_ms(w, left);
+            temporal__worker_wait_ms(w, until > now ? until - now : 1);
         }
         pthread_mutex_unlock(&w->mu);
         if (done == NULL)
             return 0;
         int rc = 0;
+        bool resolved = false;
         for (struct temporal__la_exec *x = done, *n; x; x = n) {
             n = x->next;
-            if (rc == 0)
+            if (x->cancel_reason == TEMPORAL_ACTIVITY_CANCEL_WORKER_SHUTDOWN &&
+                x->outcome.code == TEMPORAL_ECANCELED) {
+                *heartbeat = true; /* not recorded: it runs again on the next worker */
+            } else if (rc == 0) {
                 rc = temporal__wf_run_resolve_local_activity(run, x->seq, &x->outcome);
+                resolved = true;
+            }
             temporal__la_free(x);
         }
         if (rc != 0)
             return temporal__fail(err, rc, -1, "out of memory recording a local activity");
-        if ((rc = temporal__wf_run_resume(run, err)) != 0)
+        if (resolved && (rc = temporal__wf_run_resume(run, err)) != 0)
             return rc;
+        if (*heartbeat)
+            return 0;
     }
 }
 

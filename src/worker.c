@@ -562,6 +562,8 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
      *    without sticky attributes, which detaches the run). */
     int64_t grace_end = temporal__now_monotonic_ms() + w->graceful_shutdown_timeout_ms;
     pthread_mutex_lock(&w->mu);
+    w->grace_end_ms = grace_end > 0 ? grace_end : 1; /* local activities look at it too */
+    pthread_cond_broadcast(&w->cv);
     while ((w->running_list != NULL || w->queue_head != NULL) &&
            temporal__now_monotonic_ms() < grace_end)
         temporal__worker_wait_ms(w, grace_end - temporal__now_monotonic_ms());

@@ -113,6 +113,8 @@ struct temporal_worker {
     /* Local activities whose workflow abandoned them, left to finish on their own (guarded
      * by mu); stopped at shutdown. */
     struct temporal__la_exec *abandoned_las;
+    /* Once the worker stops: when the graceful timeout ends (monotonic ms; 0 before). */
+    int64_t grace_end_ms;
     size_t cache_count;
     uint32_t executors;      /* started */
     uint32_t idle_executors; /* waiting for a task */
@@ -184,6 +186,7 @@ struct temporal__la_exec {
     /* Guarded by w->mu. */
     bool done;
     bool cancel;
+    enum temporal_activity_cancel_reason cancel_reason; /* why, once |cancel| */
     struct temporal_activity_ctx *attempt; /* the attempt running, or NULL */
     /* Set once done. */
     struct temporal__la_outcome outcome;
@@ -196,8 +199,8 @@ struct temporal__la_exec *temporal__la_start(struct temporal_worker *w,
                                              const struct temporal_workflow_ctx *run,
                                              const struct temporal__la_request *r);
 
-/** Asks |x| to stop (its running attempt sees a cancellation).  mu held. */
-void temporal__la_cancel_locked(struct temporal__la_exec *x);
+/** Asks |x| to stop for |reason| (its running attempt sees it).  mu held. */
+void temporal__la_cancel_locked(struct temporal__la_exec *x, enum temporal_activity_cancel_reason reason);
 
 /** Waits for |x|'s thread to end (ask it to stop first if it need not finish) and frees it. */
 void temporal__la_free(struct temporal__la_exec *x);

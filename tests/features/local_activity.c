@@ -12,6 +12,7 @@
 
 static int calls; /* attempts of the activities below, across the test */
 static int saw_cancel; /* times "Slow" saw a cancellation */
+static int slow_override_ms = -1; /* >= 0: how long "Slow" runs, whatever its input */
 
 /* Activities ---------------------------------------------------------------------------------- */
 
@@ -63,6 +64,9 @@ static int slow(struct temporal_activity_ctx *ctx, const struct temporal_payload
     (void)ud;
     __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST);
     int ms = ts_json_int(in, 0);
+    int override = __atomic_load_n(&slow_override_ms, __ATOMIC_SEQ_CST);
+    if (override >= 0)
+        ms = override;
     for (int waited = 0; waited < ms; waited += 20) {
         if (temporal_activity_is_cancelled(ctx)) {
             __atomic_add_fetch(&saw_cancel, 1, __ATOMIC_SEQ_CST);
@@ -559,6 +563,93 @@ static void cancel_failing(void **state)
     ts_worker_stop(&tw);
 }
 
+/* A worker on |task_queue| (not a new one) whose activities get |graceful_ms| at shutdown. */
+static void start_worker_on(struct ts_worker *tw, const char *task_queue, int64_t graceful_ms)
+{
+    memset(tw, 0, sizeof(*tw));
+    snprintf(tw->task_queue, sizeof(tw->task_queue), "%s", task_queue);
+    tw->client = ts_connect();
+    struct temporal_worker_options o = TEMPORAL_WORKER_OPTIONS_INIT;
+    o.task_queue = tw->task_queue;
+    o.graceful_shutdown_timeout_ms = graceful_ms;
+    struct temporal_error err;
+    TS_OK(temporal_worker_new(&tw->worker, tw->client, &o, &err), err);
+    register_all(tw->worker);
+    ts_worker_run(tw);
+}
+
+/* Starts SlowOne (a local activity of |ms|) and returns once the activity runs. */
+static void start_slow(struct temporal_client *client, const char *task_queue, int ms, char *id,
+                       size_t cap)
+{
+    snprintf(id, cap, "%s-wf", task_queue);
+    struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
+    ts_add_json_int(&args, ms);
+    struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
+    so.workflow_id = id;
+    so.workflow_type = "SlowOne";
+    so.task_queue = task_queue;
+    so.execution_timeout_ms = 60000;
+    struct temporal_error err;
+    TS_OK(temporal_client_start_workflow(client, &so, &args, NULL, &err), err);
+    temporal_payloads_cleanup(&args);
+    while (__atomic_load_n(&calls, __ATOMIC_SEQ_CST) == 0)
+        ts_sleep_ms(20);
+}
+
+static void complete_after_shutdown(void **state)
+{
+    (void)state;
+    char tq[96], id[160];
+    ts_unique(tq, sizeof(tq), "feat-la-aftershutdown");
+    struct ts_worker tw;
+    start_worker_on(&tw, tq, 10000);
+    calls = saw_cancel = 0;
+    slow_override_ms = -1;
+    struct temporal_client *client = ts_connect();
+    start_slow(client, tq, 1000, id, sizeof(id));
+    /* The worker stops while the local activity runs; it finishes within the graceful
+     * timeout, and its task completes with the marker (and the workflow with it). */
+    ts_worker_stop(&tw);
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    struct temporal_error err;
+    TS_OK(temporal_client_get_workflow_result(client, id, NULL, 1000, &res, &err), err);
+    temporal_payloads_cleanup(&res);
+    assert_int_equal(calls, 1);
+    assert_int_equal(saw_cancel, 0);
+    temporal_client_free(client);
+}
+
+static void shutdown_sends_cancellation(void **state)
+{
+    (void)state;
+    char tq[96], id[160];
+    ts_unique(tq, sizeof(tq), "feat-la-shutdowncancel");
+    struct ts_worker tw;
+    start_worker_on(&tw, tq, 200);
+    calls = saw_cancel = 0;
+    slow_override_ms = -1;
+    struct temporal_client *client = ts_connect();
+    start_slow(client, tq, 30000, id, sizeof(id));
+    /* The graceful timeout passes: the local activity is cancelled and not recorded. */
+    ts_worker_stop(&tw);
+    assert_int_equal(saw_cancel, 1);
+    /* The next worker runs it again (quickly this time) and the workflow completes. */
+    slow_override_ms = 10;
+    start_worker_on(&tw, tq, 0);
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    struct temporal_error err;
+    TS_OK(temporal_client_get_workflow_result(client, id, NULL, 60000, &res, &err), err);
+    temporal_payloads_cleanup(&res);
+    assert_int_equal(calls, 2);
+    struct counts c = count_events(&tw, id);
+    assert_int_equal(c.markers, 1); /* only the second execution's */
+    assert_true(c.tasks_completed >= 2);
+    slow_override_ms = -1;
+    temporal_client_free(client);
+    ts_worker_stop(&tw);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(complete_immediately),
     cmocka_unit_test(serial),
@@ -573,5 +664,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(cancel_abandon),
     cmocka_unit_test(backoff_with_persistent_timer),
     cmocka_unit_test(cancel_failing),
+    cmocka_unit_test(complete_after_shutdown),
+    cmocka_unit_test(shutdown_sends_cancellation),
 };
 TS_MAIN(tests)
