@@ -135,8 +135,9 @@ static int json_i64(json_t *v, int64_t *out)
         *out = json_integer_value(v);
         return 0;
     }
-    if (json_is_real(v) && floor(json_real_value(v)) == json_real_value(v)) {
-        *out = (int64_t)json_real_value(v);
+    double d = json_is_real(v) ? json_real_value(v) : 0.5;
+    if (floor(d) == d && d >= -9.2e18 && d <= 9.2e18) { /* integral and in range */
+        *out = (int64_t)d;
         return 0;
     }
     if (json_is_string(v)) {
@@ -154,6 +155,8 @@ static int json_i64(json_t *v, int64_t *out)
 static int json_u64(json_t *v, uint64_t *out)
 {
     if (json_is_string(v)) {
+        if (json_string_value(v)[0] == '-')
+            return TEMPORAL_EINVAL; /* strtoull would wrap it */
         char *end;
         errno = 0;
         unsigned long long x = strtoull(json_string_value(v), &end, 10);

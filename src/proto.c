@@ -11,6 +11,8 @@ temporal__pb_payloads *temporal__payloads_view_init(struct temporal__payloads_vi
                                                     const struct temporal_payloads *src, int *rc)
 {
     memset(v, 0, sizeof(*v));
+    temporal__pb_payloads empty = TEMPORAL__API__COMMON__V1__PAYLOADS__INIT;
+    v->msg = empty; /* a valid (empty) message even when there is nothing to view */
     *rc = 0;
     if (src == NULL || src->count == 0)
         return NULL;

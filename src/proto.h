@@ -31,7 +31,8 @@ struct temporal__payloads_view {
 
 /**
  * Builds |view| over |src|.  Returns |&view->msg|, or NULL if |src| is NULL or empty (no
- * message: the field stays unset), and sets |*rc| to TEMPORAL_ENOMEM on allocation failure.
+ * message: the field stays unset; |view->msg| is still a valid, empty Payloads), and sets
+ * |*rc| to TEMPORAL_ENOMEM on allocation failure.
  */
 temporal__pb_payloads *temporal__payloads_view_init(struct temporal__payloads_view *view,
                                                     const struct temporal_payloads *src, int *rc);

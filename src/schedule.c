@@ -35,6 +35,10 @@ static int schedule_parts_init(struct schedule_parts *p, const struct temporal_s
     if (o->action == NULL)
         return temporal__fail(err, TEMPORAL_EINVAL, -1,
                               "schedule option 'action' (the workflow to start) is required");
+    for (size_t i = 0; i < o->cron_count; i++)
+        if (o->cron_expressions == NULL || temporal__empty(o->cron_expressions[i]))
+            return temporal__fail(err, TEMPORAL_EINVAL, -1,
+                                  "schedule '%s': cron expression %zu is missing", o->schedule_id, i);
     if (o->interval_ms <= 0 && o->cron_count == 0)
         return temporal__fail(err, TEMPORAL_EINVAL, -1,
                               "schedule '%s' needs 'interval_ms' or 'cron_expressions'",
@@ -224,8 +228,13 @@ static Google__Protobuf__Timestamp *timestamp_set(Google__Protobuf__Timestamp *t
 {
     Google__Protobuf__Timestamp init = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
     *t = init;
-    t->seconds = ms / 1000;
-    t->nanos = (int32_t)((ms % 1000) * 1000000);
+    int64_t seconds = ms / 1000, rest = ms % 1000;
+    if (rest < 0) { /* before 1970: nanos are never negative */
+        seconds--;
+        rest += 1000;
+    }
+    t->seconds = seconds;
+    t->nanos = (int32_t)(rest * 1000000);
     return t;
 }
 

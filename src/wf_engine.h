@@ -140,6 +140,12 @@ enum temporal__la_want temporal__wf_run_local_activity_want(const struct tempora
 int temporal__wf_run_resolve_local_activity(struct temporal_workflow_ctx *run, const char *seq,
                                             const struct temporal__la_outcome *outcome);
 
+/**
+ * Ends the current task's work on the run, before its completion is taken: updates still
+ * without a handler are rejected as unknown.  Returns 0 or TEMPORAL_ENOMEM.
+ */
+int temporal__wf_run_end_task(struct temporal_workflow_ctx *run, struct temporal_error *err);
+
 /** Runs workflow code again in the current task (after resolutions), like an activation. */
 int temporal__wf_run_resume(struct temporal_workflow_ctx *run, struct temporal_error *err);
 

@@ -615,6 +615,8 @@ static int drive_local_activities(struct temporal_worker *w, struct temporal__wf
         pthread_mutex_unlock(&w->mu);
         if (done == NULL)
             return 0;
+        /* One outcome at a time, each followed by a run of the code: replay (which reads
+         * the outcomes from the markers, in their order) does the same. */
         int rc = 0;
         bool resolved = false;
         for (struct temporal__la_exec *x = done, *n; x; x = n) {
@@ -622,9 +624,15 @@ static int drive_local_activities(struct temporal_worker *w, struct temporal__wf
             if (x->cancel_reason == TEMPORAL_ACTIVITY_CANCEL_WORKER_SHUTDOWN &&
                 x->outcome.code == TEMPORAL_ECANCELED) {
                 *heartbeat = true; /* not recorded: it runs again on the next worker */
-            } else if (rc == 0) {
+            } else if (!resolved) {
                 rc = temporal__wf_run_resolve_local_activity(run, x->seq, &x->outcome);
                 resolved = true;
+            } else {
+                pthread_mutex_lock(&w->mu); /* the next round takes it */
+                x->next = entry->las;
+                entry->las = x;
+                pthread_mutex_unlock(&w->mu);
+                continue;
             }
             temporal__la_free(x);
         }
@@ -725,6 +733,8 @@ static void handle_task(struct temporal_worker *w, wf_task *task)
     bool heartbeat = false;
     if (rc == 0)
         rc = drive_local_activities(w, entry, task_start_ms, &heartbeat, &err);
+    if (rc == 0)
+        rc = temporal__wf_run_end_task(run, &err);
     if (rc != 0) {
         temporal__worker_log(w, TEMPORAL_LOG_ERROR, "workflow task of %s (%s) failed: %s",
                              exec->workflow_id, type, err.message);

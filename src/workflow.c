@@ -82,7 +82,7 @@ struct machine {
     bool matched;             /* its initial event has been seen in history */
     bool sent;                /* handed to the worker to send (or matched during replay) */
     bool resolved;            /* the activity/timer finished (or was cancelled) */
-    uint64_t activation;      /* the run's activation that issued the command */
+    uint64_t task;            /* the workflow task (run->tasks) that issued the command */
     int64_t initial_event_id; /* scheduled / started event id */
     char id[24];              /* activity id or timer id: the run's sequence number */
     char *activity_type;
@@ -254,6 +254,7 @@ struct temporal_workflow_ctx {
     uint64_t rng;
     uint64_t progress; /* bumped by every state change, to know when all branches are blocked */
     uint64_t activations; /* count of activations so far */
+    uint64_t tasks;       /* count of workflow tasks (boundaries) so far */
     uint64_t next_seq;
 
     struct temporal_payloads input;
@@ -314,6 +315,7 @@ struct patch_memo {
 };
 
 static void forget_upcoming(struct temporal_workflow_ctx *run);
+static bool resolve_next_la_from_history(struct temporal_workflow_ctx *run);
 static int fail_task(struct temporal_workflow_ctx *run, int code, const char *fmt, ...)
     TEMPORAL__PRINTF(3, 4);
 
@@ -557,7 +559,7 @@ static void machine_enqueue(struct temporal_workflow_ctx *run, struct machine *m
     run->queue_tail = m;
     /* During replay a command is "sent" already: history must hold its event. */
     m->sent = run->replaying;
-    m->activation = run->activations;
+    m->task = run->tasks;
 }
 
 /* A new machine, its command queued now if |enqueue| (NULL on OOM). */
@@ -581,7 +583,7 @@ static struct machine *machine_new(struct temporal_workflow_ctx *run, enum machi
     run->machines_tail = m;
     if (enqueue)
         machine_enqueue(run, m);
-    m->activation = run->activations;
+    m->task = run->tasks;
     run->progress++;
     return m;
 }
@@ -1250,13 +1252,14 @@ static int activate(struct temporal_workflow_ctx *run, struct temporal_error *er
             *err = run->task_error;
             return run->task_error.code;
         }
-        if (run->finished || run->progress == before)
+        if (run->finished)
+            break;
+        /* Replay: where the original execution's activation ended, its worker fed it the
+         * next local activity outcome and ran the code again: do the same from history. */
+        if (run->progress == before && !(run->replaying && resolve_next_la_from_history(run)))
             break;
     }
     run->in_activation = false;
-    int rc = run->finished ? 0 : reject_unknown_updates(run);
-    if (rc != 0)
-        fail_task(run, rc, "out of memory rejecting updates");
     if (run->task_error.code != 0) {
         *err = run->task_error;
         return run->task_error.code;
@@ -1791,8 +1794,6 @@ static int apply_child_event(struct temporal_workflow_ctx *run, const temporal__
     return 0;
 }
 
-static void resolve_la_from_history(struct temporal_workflow_ctx *run, struct machine *m);
-
 static void forget_upcoming(struct temporal_workflow_ctx *run)
 {
     for (size_t i = 0; i < run->upcoming_count; i++)
@@ -1839,10 +1840,6 @@ static int look_ahead_markers(struct temporal_workflow_ctx *run, temporal__pb_ev
         run->upcoming = u;
         u[run->upcoming_count++] = r;
     }
-    /* Local activities still waiting whose outcome this task recorded resolve now. */
-    for (struct machine *m = run->machines; m; m = m->next)
-        if (m->kind == M_LOCAL_ACTIVITY && !m->resolved)
-            resolve_la_from_history(run, m);
     return 0;
 }
 
@@ -1856,10 +1853,21 @@ static struct recorded_marker *find_upcoming(struct temporal_workflow_ctx *run,
     return NULL;
 }
 
+static int apply_events(struct temporal_workflow_ctx *run, temporal__pb_event *const *events,
+                        size_t count, int64_t task_started_event_id, struct temporal_error *err);
+
 int temporal__wf_run_apply(struct temporal_workflow_ctx *run, temporal__pb_event *const *events,
                            size_t count, int64_t task_started_event_id, struct temporal_error *err)
 {
     forget_messages(run); /* those of the previous task were sent with its completion */
+    int rc = apply_events(run, events, count, task_started_event_id, err);
+    forget_upcoming(run); /* they point into |events|, which the caller frees */
+    return rc;
+}
+
+static int apply_events(struct temporal_workflow_ctx *run, temporal__pb_event *const *events,
+                        size_t count, int64_t task_started_event_id, struct temporal_error *err)
+{
     for (size_t i = 0; i < count; i++) {
         const temporal__pb_event *e = events[i];
         if (e->event_id > task_started_event_id)
@@ -1910,9 +1918,10 @@ int temporal__wf_run_apply(struct temporal_workflow_ctx *run, temporal__pb_event
             if (run->replaying && (rc = look_ahead_markers(run, events + i + 1, count - i - 1)) != 0)
                 break;
             if (!run->replaying)
-                forget_upcoming(run); /* they point into events of an earlier call */
+                forget_upcoming(run); /* the task at hand recorded nothing yet */
             run->now_ms = temporal__timestamp_ms(e->event_time);
             run->info.history_length = e->event_id;
+            run->tasks++;
             rc = activate(run, err);
             if (rc != 0 && rc != TEMPORAL_ENOMEM)
                 return rc;
@@ -2246,6 +2255,15 @@ int temporal_workflow_fail(struct temporal_workflow_ctx *ctx, const char *type,
     return TEMPORAL_EWORKFLOW_FAILED;
 }
 
+/* Records |input| for the continue-as-new command. */
+static int set_continue_input(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *input)
+{
+    temporal_payloads_cleanup(&ctx->continue_input);
+    if (copy_payloads(&ctx->continue_input, input) != 0)
+        return TEMPORAL_ENOMEM;
+    return TEMPORAL_ECONTINUED_AS_NEW;
+}
+
 int temporal_workflow_continue_as_new_with(struct temporal_workflow_ctx *ctx,
                                            const struct temporal_payloads *input,
                                            const struct temporal_continue_as_new_options *user_opts)
@@ -2267,7 +2285,18 @@ int temporal_workflow_continue_as_new_with(struct temporal_workflow_ctx *ctx,
     ctx->continue_task_queue = queue;
     ctx->continue_run_timeout_ms = o.run_timeout_ms;
     ctx->continue_task_timeout_ms = o.task_timeout_ms;
-    return temporal_workflow_continue_as_new(ctx, input);
+    return set_continue_input(ctx, input);
+}
+
+int temporal_workflow_continue_as_new(struct temporal_workflow_ctx *ctx,
+                                      const struct temporal_payloads *input)
+{
+    /* The same type, queue and timeouts, whatever an earlier _with() call said. */
+    free(ctx->continue_type);
+    free(ctx->continue_task_queue);
+    ctx->continue_type = ctx->continue_task_queue = NULL;
+    ctx->continue_run_timeout_ms = ctx->continue_task_timeout_ms = 0;
+    return set_continue_input(ctx, input);
 }
 
 int temporal_workflow_fail_task(struct temporal_workflow_ctx *ctx, const char *fmt, ...)
@@ -2278,15 +2307,6 @@ int temporal_workflow_fail_task(struct temporal_workflow_ctx *ctx, const char *f
     vsnprintf(message, sizeof(message), fmt ? fmt : "", ap);
     va_end(ap);
     return fail_task(ctx, TEMPORAL_EWORKFLOW_TASK_FAILED, "%s", message);
-}
-
-int temporal_workflow_continue_as_new(struct temporal_workflow_ctx *ctx,
-                                      const struct temporal_payloads *input)
-{
-    temporal_payloads_cleanup(&ctx->continue_input);
-    if (copy_payloads(&ctx->continue_input, input) != 0)
-        return TEMPORAL_ENOMEM;
-    return TEMPORAL_ECONTINUED_AS_NEW;
 }
 
 /* Makes |m| a RecordMarker command |name| whose details are |key| = |list| and, if
@@ -2511,7 +2531,7 @@ static int branch_set_failure(struct temporal_workflow_branch *b, const struct m
 /* Takes back the command of |m|, issued in this activation: the server never hears of it. */
 static void withdraw_command(struct temporal_workflow_ctx *run, struct machine *m)
 {
-    if (m->matched || m->activation != run->activations)
+    if (m->matched || m->task != run->tasks)
         return; /* cannot happen: an earlier task's commands are matched by now */
     struct machine *prev = NULL;
     for (struct machine **pp = &run->queue_head; *pp; prev = *pp, pp = &(*pp)->next_queue)
@@ -2794,25 +2814,40 @@ static void resolve_la(struct temporal_workflow_ctx *run, struct machine *m, int
     m->la_state = LA_DONE;
 }
 
-/* While replaying: resolves |m| from the marker the replayed task recorded, if it did. */
-static void resolve_la_from_history(struct temporal_workflow_ctx *run, struct machine *m)
+static struct machine *find_la(const struct temporal_workflow_ctx *run, const char *seq);
+
+/* While replaying, at a point where the original activation ended: resolves the local
+ * activity whose marker comes first among those the replayed task recorded and that are
+ * not resolved yet (the worker resolved them one at a time, in that order, each followed by
+ * an activation).  Returns true if one was resolved. */
+static bool resolve_next_la_from_history(struct temporal_workflow_ctx *run)
 {
-    const struct recorded_marker *r = find_upcoming(run, M_LOCAL_ACTIVITY, m->id);
-    if (r == NULL)
-        return; /* it finished in a later task, or never: the worker runs it then */
-    int code = r->failure == NULL ? 0
-               : r->failure->failure_info_case ==
-                       TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_CANCELED_FAILURE_INFO
-                   ? TEMPORAL_ECANCELED
-                   : TEMPORAL_EACTIVITY_FAILED;
-    m->la_attempt = r->attempt;
-    m->la_backoff_ms = r->backoff_ms;
-    if (code == 0 && copy_payloads(&m->result, &r->data) != 0) {
-        fail_task(run, TEMPORAL_ENOMEM, "out of memory replaying local activity %s", m->id);
-        return;
+    for (size_t i = 0; i < run->upcoming_count; i++) {
+        const struct recorded_marker *r = &run->upcoming[i];
+        if (r->kind != M_LOCAL_ACTIVITY)
+            continue;
+        struct machine *m = find_la(run, r->id);
+        if (m != NULL && m->resolved)
+            continue; /* resolved in an earlier activation */
+        if (m == NULL || m->la_state != LA_WAITING)
+            return false; /* the code has not asked for it (yet): it has diverged */
+        int code = r->failure == NULL ? 0
+                   : r->failure->failure_info_case ==
+                           TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_CANCELED_FAILURE_INFO
+                       ? TEMPORAL_ECANCELED
+                       : TEMPORAL_EACTIVITY_FAILED;
+        m->la_attempt = r->attempt;
+        m->la_backoff_ms = r->backoff_ms;
+        if (code == 0 && copy_payloads(&m->result, &r->data) != 0) {
+            fail_task(run, TEMPORAL_ENOMEM, "out of memory replaying local activity %s", m->id);
+            return false;
+        }
+        resolve_la(run, m, code, r->failure);
+        machine_enqueue(run, m);
+        run->activations++; /* as temporal__wf_run_resume() does */
+        return true;
     }
-    resolve_la(run, m, code, r->failure);
-    machine_enqueue(run, m);
+    return false;
 }
 
 static struct machine *find_la(const struct temporal_workflow_ctx *run, const char *seq)
@@ -2825,8 +2860,8 @@ static struct machine *find_la(const struct temporal_workflow_ctx *run, const ch
 
 const struct temporal__la_request *temporal__wf_run_next_local_activity(struct temporal_workflow_ctx *run)
 {
-    if (run->replaying)
-        return NULL;
+    if (run->replaying || run->finished)
+        return NULL; /* a finished run records nothing after its terminal command */
     for (struct machine *m = run->machines; m; m = m->next)
         if (m->kind == M_LOCAL_ACTIVITY && !m->resolved && m->la_state == LA_WAITING) {
             m->la_state = LA_RUNNING;
@@ -2841,7 +2876,7 @@ enum temporal__la_want temporal__wf_run_local_activity_want(const struct tempora
     const struct machine *m = find_la(run, seq);
     if (m != NULL && m->la_abandoned)
         return TEMPORAL__LA_ABANDONED;
-    if (m == NULL || m->resolved)
+    if (m == NULL || m->resolved || run->finished)
         return TEMPORAL__LA_GONE;
     return m->la_cancel_requested ? TEMPORAL__LA_WAIT_CANCEL : TEMPORAL__LA_WAIT;
 }
@@ -2850,7 +2885,7 @@ int temporal__wf_run_resolve_local_activity(struct temporal_workflow_ctx *run, c
                                             const struct temporal__la_outcome *o)
 {
     struct machine *m = find_la(run, seq);
-    if (m == NULL || m->resolved)
+    if (m == NULL || m->resolved || run->finished)
         return 0;
     int64_t now = temporal__now_epoch_ms();
     json_t *data = json_pack("{s:I, s:i, s:s, s:s, s:{s:I, s:i}, s:n, s:{s:I, s:i}}", "seq",
@@ -2906,6 +2941,14 @@ int temporal__wf_run_resume(struct temporal_workflow_ctx *run, struct temporal_e
     return activate(run, err);
 }
 
+int temporal__wf_run_end_task(struct temporal_workflow_ctx *run, struct temporal_error *err)
+{
+    if (run->finished || run->replaying)
+        return 0;
+    int rc = reject_unknown_updates(run);
+    return rc ? temporal__fail(err, rc, -1, "out of memory rejecting updates") : 0;
+}
+
 int64_t temporal__wf_run_task_timeout_ms(const struct temporal_workflow_ctx *run)
 {
     return run->task_timeout_ms > 0 ? run->task_timeout_ms : 10000;
@@ -2918,6 +2961,9 @@ static int schedule_local_activity(struct temporal_workflow_ctx *ctx, const char
                                    const struct temporal_local_activity_options *o,
                                    int32_t attempt, int64_t first_scheduled, struct machine **out)
 {
+    *out = NULL;
+    if (ctx->tearing_down)
+        return TEMPORAL_ECANCELED;
     struct machine *m = machine_new(ctx, M_LOCAL_ACTIVITY, false);
     *out = m;
     if (m == NULL || (m->activity_type = temporal__strdup(activity_type)) == NULL ||
@@ -2951,8 +2997,6 @@ static int schedule_local_activity(struct temporal_workflow_ctx *ctx, const char
         o->local_retry_threshold_ms > 0 ? o->local_retry_threshold_ms : LA_DEFAULT_RETRY_THRESHOLD_MS
     };
     m->la = req;
-    if (ctx->replaying)
-        resolve_la_from_history(ctx, m);
 
     int rc = block_until(ctx, machine_resolved, m, true);
     if (rc != 0 && !m->resolved) {

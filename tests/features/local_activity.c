@@ -3,6 +3,7 @@
  * worker, their markers in history, retries in the worker, the workflow task kept alive
  * while one runs long, cancellation, and replay from the markers.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,15 @@ static int slow(struct temporal_activity_ctx *ctx, const struct temporal_payload
         ts_sleep_ms(20);
     }
     return temporal_payloads_add_json(out, "\"done\"", 6);
+}
+
+/* Returns nothing at all. */
+static int nothing(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
+                   struct temporal_payloads *out, void *ud)
+{
+    (void)ctx, (void)in, (void)out, (void)ud;
+    __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST);
+    return 0;
 }
 
 /* Workflows ---------------------------------------------------------------------------------- */
@@ -221,6 +231,114 @@ static int cancellable_workflow(struct temporal_workflow_ctx *ctx, const struct 
     return rc; /* TEMPORAL_ECANCELED: the workflow reports itself cancelled */
 }
 
+/* Not upstream scenarios: edge cases of the engine. */
+
+/* A local activity without a result. */
+static int empty_result_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                                 struct temporal_payloads *out)
+{
+    (void)in;
+    struct temporal_local_activity_options o = la_options();
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    int rc = temporal_workflow_execute_local_activity(ctx, "Nothing", NULL, &o, &res);
+    if (rc == 0 && res.count != 0)
+        rc = temporal_workflow_fail(ctx, NULL, "a result appeared", true, NULL);
+    temporal_payloads_cleanup(&res);
+    return rc ? rc : temporal_payloads_add_string(out, "ok");
+}
+
+struct interleave {
+    struct temporal_payloads out;
+};
+
+static int timer_then_la(struct temporal_workflow_ctx *ctx, void *arg)
+{
+    struct interleave *b = arg;
+    struct temporal_local_activity_options o = la_options();
+    int rc = temporal_workflow_sleep(ctx, 100);
+    return rc ? rc : temporal_workflow_execute_local_activity(ctx, "EchoPlusOne", NULL, &o, &b->out);
+}
+
+/* Branches, timers and local activities interleaved: replay must order them as live did. */
+static int interleaved_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                                struct temporal_payloads *out)
+{
+    (void)in;
+    struct interleave *b = temporal_workflow_alloc(ctx, sizeof(*b));
+    struct temporal_workflow_branch *h = NULL;
+    struct temporal_local_activity_options o = la_options();
+    struct temporal_payloads mine = TEMPORAL_PAYLOADS_INIT;
+    int rc = temporal_workflow_spawn(ctx, timer_then_la, b, &h);
+    if (rc == 0)
+        rc = temporal_workflow_execute_local_activity(ctx, "EchoPlusOne", NULL, &o, &mine);
+    if (rc == 0)
+        rc = temporal_workflow_sleep(ctx, 50);
+    int jrc = h ? temporal_workflow_join(ctx, h) : 0;
+    if (rc == 0)
+        rc = jrc;
+    if (rc == 0)
+        rc = ts_add_json_int(out, ts_json_int(&mine, 0) + ts_json_int(&b->out, 0));
+    temporal_payloads_cleanup(&mine);
+    temporal_payloads_cleanup(&b->out);
+    return rc;
+}
+
+static int slow_branch(struct temporal_workflow_ctx *ctx, void *arg)
+{
+    (void)arg;
+    struct temporal_local_activity_options o = la_options();
+    struct temporal_payloads ms = TEMPORAL_PAYLOADS_INIT, res = TEMPORAL_PAYLOADS_INIT;
+    ts_add_json_int(&ms, 2000);
+    int rc = temporal_workflow_execute_local_activity(ctx, "Slow", &ms, &o, &res);
+    temporal_payloads_cleanup(&ms);
+    temporal_payloads_cleanup(&res);
+    return rc;
+}
+
+/* Returns while a branch's local activity runs: nothing may follow the completion. */
+static int finish_first_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                                 struct temporal_payloads *out)
+{
+    (void)in;
+    struct temporal_workflow_branch *h = NULL;
+    int rc = temporal_workflow_spawn(ctx, slow_branch, NULL, &h);
+    return rc ? rc : temporal_payloads_add_string(out, "finished first");
+}
+
+static int note_update(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
+                       struct temporal_payloads *result, void *arg)
+{
+    (void)ctx, (void)args;
+    *(bool *)arg = true;
+    return temporal_payloads_add_string(result, "handled");
+}
+
+static bool flag_set(struct temporal_workflow_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    return *(bool *)arg;
+}
+
+/* Sets its update handler only after a local activity: an update sent at start must wait
+ * for it, not be rejected when the first activation ends. */
+static int late_handler_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                                 struct temporal_payloads *out)
+{
+    (void)in;
+    bool *handled = temporal_workflow_alloc(ctx, sizeof(*handled));
+    struct temporal_local_activity_options o = la_options();
+    struct temporal_payloads ms = TEMPORAL_PAYLOADS_INIT, res = TEMPORAL_PAYLOADS_INIT;
+    ts_add_json_int(&ms, 300);
+    int rc = temporal_workflow_execute_local_activity(ctx, "Slow", &ms, &o, &res);
+    temporal_payloads_cleanup(&ms);
+    temporal_payloads_cleanup(&res);
+    if (rc == 0)
+        rc = temporal_workflow_on_update(ctx, "late", note_update, NULL, handled);
+    if (rc == 0)
+        rc = temporal_workflow_wait_condition(ctx, flag_set, handled);
+    return rc ? rc : temporal_payloads_add_string(out, "done");
+}
+
 static void register_all(struct temporal_worker *w)
 {
     struct {
@@ -231,7 +349,11 @@ static void register_all(struct temporal_worker *w)
                 { "Failing", failing_workflow },
                 { "SlowOne", slow_workflow },
                 { "Cancellable", cancellable_workflow },
-                { "Backoff", backoff_workflow } };
+                { "Backoff", backoff_workflow },
+                { "EmptyResult", empty_result_workflow },
+                { "Interleaved", interleaved_workflow },
+                { "FinishFirst", finish_first_workflow },
+                { "LateHandler", late_handler_workflow } };
     for (size_t i = 0; i < sizeof(wfs) / sizeof(wfs[0]); i++)
         assert_int_equal(temporal_worker_register_workflow(w, wfs[i].name, wfs[i].fn,
                                                            TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
@@ -241,6 +363,7 @@ static void register_all(struct temporal_worker *w)
     assert_int_equal(temporal_worker_register_activity(w, "FailForGood", fail_for_good, NULL), 0);
     assert_int_equal(temporal_worker_register_activity(w, "Slow", slow, NULL), 0);
     assert_int_equal(temporal_worker_register_activity(w, "ThirdTimeLucky", third_time_lucky, NULL), 0);
+    assert_int_equal(temporal_worker_register_activity(w, "Nothing", nothing, NULL), 0);
 }
 
 /* Driver helpers ------------------------------------------------------------------------------- */
@@ -650,6 +773,90 @@ static void shutdown_sends_cancellation(void **state)
     ts_worker_stop(&tw);
 }
 
+static void empty_result(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-la-empty", 0, register_all);
+    char id[160];
+    calls = 0;
+    char *r = run(&tw, "EmptyResult", 0, 0, id, sizeof(id), NULL);
+    assert_string_equal(r, "\"ok\"");
+    free(r);
+    replays_cleanly(&tw, id, empty_result_workflow);
+    ts_worker_stop(&tw);
+}
+
+static void interleaved_with_timers(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-la-interleaved", 0, register_all); /* every task replays */
+    char id[160];
+    calls = 0;
+    char *r = run(&tw, "Interleaved", 0, 0, id, sizeof(id), NULL);
+    assert_string_equal(r, "2");
+    free(r);
+    replays_cleanly(&tw, id, interleaved_workflow);
+    ts_worker_stop(&tw);
+}
+
+static void finished_run_records_nothing_more(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-la-finishfirst", -1, register_all);
+    char id[160];
+    calls = 0;
+    char *r = run(&tw, "FinishFirst", 0, 0, id, sizeof(id), NULL);
+    assert_string_equal(r, "\"finished first\"");
+    assert_int_equal(count_events(&tw, id).markers, 0);
+    free(r);
+    ts_worker_stop(&tw);
+}
+
+struct late_update {
+    struct temporal_client *client;
+    char id[160];
+    int rc;
+    struct temporal_error err;
+};
+
+static void *send_late_update(void *arg)
+{
+    struct late_update *u = arg;
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    u->rc = temporal_client_update_workflow(u->client, u->id, "late", NULL, NULL, &res, &u->err);
+    temporal_payloads_cleanup(&res);
+    return NULL;
+}
+
+static void update_waits_for_late_handler(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-la-latehandler", -1, register_all);
+    struct late_update u = { ts_connect(), "", -1, { 0 } };
+    snprintf(u.id, sizeof(u.id), "%s-wf", tw.task_queue);
+    struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
+    so.workflow_id = u.id;
+    so.workflow_type = "LateHandler";
+    so.task_queue = tw.task_queue;
+    so.execution_timeout_ms = 60000;
+    struct temporal_error err;
+    calls = 0;
+    TS_OK(temporal_client_start_workflow(tw.client, &so, NULL, NULL, &err), err);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, send_late_update, &u), 0);
+    pthread_join(t, NULL);
+    TS_OK(u.rc, u.err);
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    TS_OK(ts_feature_result(&tw, u.id, &res, &err), err);
+    temporal_payloads_cleanup(&res);
+    temporal_client_free(u.client);
+    ts_worker_stop(&tw);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(complete_immediately),
     cmocka_unit_test(serial),
@@ -666,5 +873,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(cancel_failing),
     cmocka_unit_test(complete_after_shutdown),
     cmocka_unit_test(shutdown_sends_cancellation),
+    cmocka_unit_test(empty_result),
+    cmocka_unit_test(interleaved_with_timers),
+    cmocka_unit_test(finished_run_records_nothing_more),
+    cmocka_unit_test(update_waits_for_late_handler),
 };
 TS_MAIN(tests)
