@@ -1079,6 +1079,7 @@ static int complete_update(struct temporal_workflow_ctx *run, struct update *u, 
         temporal__pb_failure f;
         Temporal__Api__Failure__V1__ApplicationFailureInfo app;
         struct temporal__payloads_view failure_view, result_view;
+        char fallback[256]; /* the failure's message may point here until it is packed */
         memset(&failure_view, 0, sizeof(failure_view));
         temporal__payloads_view_init(&result_view, &u->result, &rc);
         Temporal__Api__Update__V1__Outcome outcome = TEMPORAL__API__UPDATE__V1__OUTCOME__INIT;
@@ -1087,7 +1088,6 @@ static int complete_update(struct temporal_workflow_ctx *run, struct update *u, 
             outcome.value_case = TEMPORAL__API__UPDATE__V1__OUTCOME__VALUE_SUCCESS;
             outcome.success = result_view.msg.n_payloads ? &result_view.msg : &empty;
         } else {
-            char fallback[256];
             snprintf(fallback, sizeof(fallback), "update handler '%s' returned %s (%s)", u->name,
                      temporal_err_name(code), temporal_strerror(code));
             if (rc == 0)
@@ -1175,7 +1175,8 @@ static void branch_entry(void *arg)
         struct handler *h = find_handler(run->update_handlers, u->name);
         b->rc = h ? ((temporal_workflow_update_fn)h->fn)(run, &u->args, &u->result, h->arg)
                   : TEMPORAL_EINVAL;
-        int rc = run->tearing_down ? 0 : complete_update(run, u, b->rc);
+        /* A torn-down run, or a task that fails, sends nothing. */
+        int rc = run->tearing_down || run->task_error.code != 0 ? 0 : complete_update(run, u, b->rc);
         if (rc != 0)
             fail_task(run, rc, "out of memory completing update '%s'", u->update_id);
     } else if (b->fn != NULL) {
