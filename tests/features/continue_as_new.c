@@ -14,8 +14,10 @@
  *    workflow code blocks its worker thread on a flag shared with the test while the update
  *    is sent (the test gives the server a second to admit it: our client has no
  *    wait-for-admitted), then continues as new; the update is handled by the new run.
- *  - Not ported: signals_block_continue_as_new (README only: needs a signal made durable
- *    while the CAN workflow task is in flight).
+ *  - signals_block_continue_as_new (README only upstream): the first run's code blocks its
+ *    worker thread (once) until the test has sent a signal, then continues as new without
+ *    having seen it; the server refuses that completion (new events), the task is retried
+ *    with the signal, and the run ends with the signal's value instead of continuing.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -94,8 +96,42 @@ static int second_type(struct temporal_workflow_ctx *ctx, const struct temporal_
     return temporal_payloads_add_string(out, text);
 }
 
+/* signals_block_continue_as_new ------------------------------------------------------------- */
+
+static int held_once, release_held; /* the first task is held once, until the test says */
+
+struct signal_value {
+    char value[32];
+};
+
+static void on_value(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args, void *arg)
+{
+    (void)ctx;
+    ts_json_str(args, 0, ((struct signal_value *)arg)->value, sizeof(((struct signal_value *)arg)->value));
+}
+
+static int signal_or_continue_workflow(struct temporal_workflow_ctx *ctx,
+                                       const struct temporal_payloads *in,
+                                       struct temporal_payloads *out)
+{
+    const char *continued = temporal_workflow_info(ctx)->continued_run_id;
+    if (continued != NULL && continued[0] != '\0')
+        return temporal_payloads_add_string(out, "continued");
+    struct signal_value *v = temporal_workflow_alloc(ctx, sizeof(*v));
+    temporal_workflow_on_signal(ctx, "value", on_value, v);
+    if (!__atomic_exchange_n(&held_once, 1, __ATOMIC_SEQ_CST))
+        while (!__atomic_load_n(&release_held, __ATOMIC_SEQ_CST))
+            ts_sleep_ms(20);
+    if (v->value[0] != '\0')
+        return temporal_payloads_add_string(out, v->value);
+    return temporal_workflow_continue_as_new(ctx, in);
+}
+
 static void register_all(struct temporal_worker *w)
 {
+    assert_int_equal(temporal_worker_register_workflow(w, "SignalOrContinue", signal_or_continue_workflow,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                     0);
     assert_int_equal(temporal_worker_register_workflow(w, "FirstType", first_type,
                                                        TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
                      0);
@@ -256,9 +292,50 @@ static void continue_as_changed(void **state)
     ts_worker_stop(&tw);
 }
 
+static void signals_block_continue_as_new(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    ts_feature_worker(&tw, "feat-can-signal", -1, register_all);
+    char id[160];
+    snprintf(id, sizeof(id), "%s-wf", tw.task_queue);
+    held_once = release_held = 0;
+    struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
+    so.workflow_id = id;
+    so.workflow_type = "SignalOrContinue";
+    so.task_queue = tw.task_queue;
+    so.execution_timeout_ms = 60000;
+    struct temporal_error err;
+    char *first_run = NULL;
+    TS_OK(temporal_client_start_workflow(tw.client, &so, NULL, &first_run, &err), err);
+    while (!__atomic_load_n(&held_once, __ATOMIC_SEQ_CST))
+        ts_sleep_ms(20);
+    /* The signal becomes durable while the task that will continue as new is held. */
+    struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
+    temporal_payloads_add_string(&args, "signalled");
+    TS_OK(temporal_client_signal_workflow(tw.client, id, NULL, "value", &args, &err), err);
+    temporal_payloads_cleanup(&args);
+    __atomic_store_n(&release_held, 1, __ATOMIC_SEQ_CST);
+    /* The run that received the signal ends with it: it did not continue as new. */
+    struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;
+    TS_OK(temporal_client_get_workflow_result(tw.client, id, first_run, 60000, &res, &err), err);
+    char out[32];
+    ts_json_str(&res, 0, out, sizeof(out));
+    assert_string_equal(out, "signalled");
+    temporal_payloads_cleanup(&res);
+    struct temporal_workflow_description d;
+    TS_OK(temporal_client_describe_workflow(tw.client, id, first_run, &d, &err), err);
+    assert_int_equal(d.status, TEMPORAL_WORKFLOW_STATUS_COMPLETED);
+    temporal_workflow_description_cleanup(&d);
+    assert_int_equal(count_named(&tw, id, first_run, "EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW"), 0);
+    temporal_free(first_run);
+    ts_worker_stop(&tw);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(continue_as_same),
     cmocka_unit_test(updates_do_not_block_continue_as_new),
     cmocka_unit_test(continue_as_changed),
+    cmocka_unit_test(signals_block_continue_as_new),
 };
 TS_MAIN(tests)
