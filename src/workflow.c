@@ -114,12 +114,12 @@ struct machine {
     char **field_names;
     size_t field_count;
     struct temporal__payload_map_view fields_view;
-    struct temporal__payload_map_view fields_view2; /* M_CONTINUE_AS_NEW: its search attributes */
+    struct temporal__payload_map_view can_search_attributes_view; /* M_CONTINUE_AS_NEW: its search attributes */
     char *update_id;  /* M_UPDATE_*: the update; its protocol message's id is message_id */
     char *message_id;
     /* M_LOCAL_ACTIVITY: its state, the request the worker executes, its retry policy. It
      * joins the command queue only once resolved (its marker is recorded then). */
-    enum { LA_WAITING, LA_RUNNING, LA_DONE } la_state;
+    bool la_started; /* handed to the worker to execute */
     bool la_cancel_requested;
     bool la_abandoned;
     int32_t la_attempt;     /* its last attempt */
@@ -516,7 +516,7 @@ static void machine_free(struct machine *m)
         free(m->field_names[i]);
     free(m->field_names);
     temporal__payload_map_view_cleanup(&m->fields_view);
-    temporal__payload_map_view_cleanup(&m->fields_view2);
+    temporal__payload_map_view_cleanup(&m->can_search_attributes_view);
     temporal_payloads_cleanup(&m->marker_extra);
     temporal__payloads_view_cleanup(&m->marker_extra_view);
     free(m->child_id);
@@ -844,12 +844,12 @@ static int finish_workflow(struct temporal_workflow_ctx *run, int rc)
         /* The new run keeps what this one has: memo, search attributes, timeouts. */
         int frc = fields_view_of(&m->fields_view, run->memo);
         if (frc == 0)
-            frc = fields_view_of(&m->fields_view2, run->search_attributes);
+            frc = fields_view_of(&m->can_search_attributes_view, run->search_attributes);
         if (frc != 0)
             return frc;
         a.memo = m->fields_view.memo.n_fields ? &m->fields_view.memo : NULL;
-        a.search_attributes = m->fields_view2.search_attributes.n_indexed_fields
-                                  ? &m->fields_view2.search_attributes
+        a.search_attributes = m->can_search_attributes_view.search_attributes.n_indexed_fields
+                                  ? &m->can_search_attributes_view.search_attributes
                                   : NULL;
         m->attrs.can = a;
         set_duration(m, 0, &m->attrs.can.workflow_run_timeout,
@@ -2812,7 +2812,6 @@ static void resolve_la(struct temporal_workflow_ctx *run, struct machine *m, int
 {
     resolve_activity(run, m, code, NULL, failure,
                      code == TEMPORAL_ECANCELED ? "CanceledFailure" : "ApplicationFailure");
-    m->la_state = LA_DONE;
 }
 
 static struct machine *find_la(const struct temporal_workflow_ctx *run, const char *seq);
@@ -2830,7 +2829,7 @@ static bool resolve_next_la_from_history(struct temporal_workflow_ctx *run)
         struct machine *m = find_la(run, r->id);
         if (m != NULL && m->resolved)
             continue; /* resolved in an earlier activation */
-        if (m == NULL || m->la_state != LA_WAITING)
+        if (m == NULL || m->la_started)
             return false; /* the code has not asked for it (yet): it has diverged */
         int code = r->failure == NULL ? 0
                    : r->failure->failure_info_case ==
@@ -2864,8 +2863,8 @@ const struct temporal__la_request *temporal__wf_run_next_local_activity(struct t
     if (run->replaying || run->finished)
         return NULL; /* a finished run records nothing after its terminal command */
     for (struct machine *m = run->machines; m; m = m->next)
-        if (m->kind == M_LOCAL_ACTIVITY && !m->resolved && m->la_state == LA_WAITING) {
-            m->la_state = LA_RUNNING;
+        if (m->kind == M_LOCAL_ACTIVITY && !m->resolved && !m->la_started) {
+            m->la_started = true;
             return &m->la;
         }
     return NULL;
@@ -3006,8 +3005,7 @@ static int schedule_local_activity(struct temporal_workflow_ctx *ctx, const char
             block_until(ctx, machine_resolved, m, false);
         } else {
             m->resolved = true; /* TRY / ABANDON: stop waiting now; nothing is recorded */
-            m->la_state = LA_DONE;
-            m->la_abandoned = o->cancellation_type == TEMPORAL_ACTIVITY_CANCEL_ABANDON;
+                    m->la_abandoned = o->cancellation_type == TEMPORAL_ACTIVITY_CANCEL_ABANDON;
             m->result_code = TEMPORAL_ECANCELED;
         }
     }
