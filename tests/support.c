@@ -211,3 +211,77 @@ int ts_add_json_str(struct temporal_payloads *out, const char *text)
     json_decref(j);
     return rc;
 }
+
+int ts_try_connect(struct temporal_client_options *o, const char *workflow_type,
+                   struct temporal_error *err)
+{
+    struct temporal_client *c = NULL;
+    o->connect_timeout_ms = 30000;
+    int rc = temporal_client_connect(&c, o, err);
+    if (rc != 0) {
+        assert_null(c);
+        print_message("%s: %s\n", temporal_err_name(rc), err->message);
+        return rc;
+    }
+    char id[96];
+    ts_unique(id, sizeof(id), "connect");
+    struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
+    so.workflow_id = id;
+    so.workflow_type = workflow_type;
+    so.task_queue = "temporal-c-no-worker";
+    TS_OK(temporal_client_start_workflow(c, &so, NULL, NULL, err), *err);
+    struct temporal_workflow_description d;
+    TS_OK(temporal_client_describe_workflow(c, id, NULL, &d, err), *err);
+    assert_string_equal(d.workflow_type, workflow_type);
+    assert_string_equal(d.workflow_id, id);
+    temporal_workflow_description_cleanup(&d);
+    TS_OK(temporal_client_terminate_workflow(c, id, NULL, NULL, err), *err);
+    temporal_client_free(c);
+    return 0;
+}
+
+struct waiter_state {
+    char state[32];
+    char value[128];
+};
+
+static void waiter_on_finish(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
+                             void *arg)
+{
+    (void)ctx;
+    struct waiter_state *s = arg;
+    char *v = NULL;
+    if (args->count > 0 && temporal_payload_get_string(&args->items[0], &v) == 0) {
+        snprintf(s->value, sizeof(s->value), "%s", v);
+        temporal_free(v);
+    }
+    snprintf(s->state, sizeof(s->state), "finished");
+}
+
+static int waiter_state_query(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
+                              struct temporal_payloads *result, void *arg)
+{
+    (void)ctx, (void)args;
+    return temporal_payloads_add_string(result, ((struct waiter_state *)arg)->state);
+}
+
+static bool waiter_finished(struct temporal_workflow_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    return strcmp(((struct waiter_state *)arg)->state, "finished") == 0;
+}
+
+int ts_waiter_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                       struct temporal_payloads *out)
+{
+    (void)in;
+    /* Handlers' state lives with the run: queries are answered after the function returns. */
+    struct waiter_state *s = temporal_workflow_alloc(ctx, sizeof(*s));
+    if (s == NULL)
+        return TEMPORAL_ENOMEM;
+    snprintf(s->state, sizeof(s->state), "waiting");
+    temporal_workflow_on_signal(ctx, "finish", waiter_on_finish, s);
+    temporal_workflow_on_query(ctx, "state", waiter_state_query, s);
+    int rc = temporal_workflow_wait_condition(ctx, waiter_finished, s);
+    return rc ? rc : temporal_payloads_add_string(out, s->value);
+}

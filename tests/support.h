@@ -35,6 +35,23 @@ int ts_cli(char *out, size_t cap, const char *fmt, ...) __attribute__((format(pr
 /** Like ts_cli with `-o json` added; returns the parsed output or NULL.  json_decref() it. */
 json_t *ts_cli_json(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/**
+ * Connects with |o| (a generous connect timeout set: TLS handshakes under valgrind are
+ * slow); on success proves the connection works with real operations (start a workflow of
+ * |workflow_type| nobody runs, describe it, terminate it) and returns 0; otherwise returns
+ * the connect error (printed, in |err|).
+ */
+int ts_try_connect(struct temporal_client_options *o, const char *workflow_type,
+                   struct temporal_error *err);
+
+/**
+ * A workflow for tests that drive one from outside: query "state" answers "waiting", then
+ * "finished" once signal "finish" came; the workflow then returns the signal's string
+ * argument.
+ */
+int ts_waiter_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                       struct temporal_payloads *out);
+
 /** A worker running on its own thread, with the client it uses (both owned). */
 struct ts_worker {
     struct temporal_client *client;

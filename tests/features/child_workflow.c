@@ -708,55 +708,48 @@ static char *run_cancel(const char *prefix, enum temporal_child_cancellation_typ
     return result;
 }
 
+/* Runs the cancel scenario with |type| and checks what the parent returned, whether the
+ * child was asked to cancel, and how the child ended. */
+static void expect_cancel(const char *prefix, enum temporal_child_cancellation_type type,
+                          const char *result, bool asked, const char *child_status)
+{
+    bool was_asked;
+    char status[32];
+    char *r = run_cancel(prefix, type, &was_asked, status, sizeof(status));
+    assert_string_equal(r, result);
+    assert_int_equal(was_asked, asked);
+    assert_string_equal(status, child_status);
+    free(r);
+}
+
+/* The parent stops waiting at once; the child is asked to cancel and does. */
 static void cancel_try_cancel(void **state)
 {
     (void)state;
-    bool asked;
-    char status[32];
-    char *r = run_cancel("feat-child-try", TEMPORAL_CHILD_CANCEL_TRY, &asked, status, sizeof(status));
-    assert_string_equal(r, "cancelled"); /* the parent stopped waiting at once */
-    assert_true(asked);                   /* and the child was asked to cancel */
-    assert_string_equal(status, "CANCELED");
-    free(r);
+    expect_cancel("feat-child-try", TEMPORAL_CHILD_CANCEL_TRY, "cancelled", true, "CANCELED");
 }
 
 static void cancel_wait_requested(void **state)
 {
     (void)state;
-    bool asked;
-    char status[32];
-    char *r = run_cancel("feat-child-waitreq", TEMPORAL_CHILD_CANCEL_WAIT_REQUESTED, &asked, status,
-                         sizeof(status));
-    assert_string_equal(r, "cancelled");
-    assert_true(asked);
-    assert_string_equal(status, "CANCELED");
-    free(r);
+    expect_cancel("feat-child-waitreq", TEMPORAL_CHILD_CANCEL_WAIT_REQUESTED, "cancelled", true,
+                  "CANCELED");
 }
 
+/* The child ignores the request; the parent waits and gets its result. */
 static void cancel_wait_completed(void **state)
 {
     (void)state;
-    bool asked;
-    char status[32];
-    char *r = run_cancel("feat-child-waitdone", TEMPORAL_CHILD_CANCEL_WAIT_COMPLETED, &asked, status,
-                         sizeof(status));
-    assert_string_equal(r, "done"); /* the child ignored the request; the parent waited */
-    assert_true(asked);
-    assert_string_equal(status, "COMPLETED");
-    free(r);
+    expect_cancel("feat-child-waitdone", TEMPORAL_CHILD_CANCEL_WAIT_COMPLETED, "done", true,
+                  "COMPLETED");
 }
 
+/* The child is never told. */
 static void cancel_abandon(void **state)
 {
     (void)state;
-    bool asked;
-    char status[32];
-    char *r = run_cancel("feat-child-abandon", TEMPORAL_CHILD_CANCEL_ABANDON, &asked, status,
-                         sizeof(status));
-    assert_string_equal(r, "cancelled");
-    assert_false(asked); /* the child was never told */
-    assert_string_equal(status, "COMPLETED");
-    free(r);
+    expect_cancel("feat-child-abandon", TEMPORAL_CHILD_CANCEL_ABANDON, "cancelled", false,
+                  "COMPLETED");
 }
 
 static void retry(void **state)

@@ -100,8 +100,8 @@ static char *result_of(struct ts_worker *tw, const char *id)
     return s;
 }
 
-/* Waits (bounded) until a workflow the schedule started, other than those in |seen|, has
- * returned |want|.  Returns true when one has. */
+/* Waits (bounded) until one of the workflows the schedule started recently has returned
+ * |want|.  Returns true when one has. */
 static bool wait_for_run_returning(struct ts_worker *tw, const char *schedule_id, const char *want)
 {
     for (int round = 0; round < 120; round++, ts_sleep_ms(500)) {

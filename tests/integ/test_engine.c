@@ -17,19 +17,13 @@
 
 #include "support.h"
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-    nanosleep(&ts, NULL);
-}
-
 static int add_one(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
                    struct temporal_payloads *out, void *ud)
 {
     (void)ctx;
     int delay_ms = ud ? *(int *)ud : 0;
     if (delay_ms > 0)
-        sleep_ms(delay_ms);
+        ts_sleep_ms(delay_ms);
     const char *json;
     if (in->count < 1 || temporal_payload_get_json(&in->items[0], &json, NULL) != 0)
         return TEMPORAL_EINVAL;
@@ -168,7 +162,7 @@ static void stop_mid_flight_loses_nothing(void **state)
     struct ts_worker a;
     start_worker(&a, tq, 10, &delay);
     start_many(a.client, tq, tq, N);
-    sleep_ms(600); /* activities and workflow tasks in flight */
+    ts_sleep_ms(600); /* activities and workflow tasks in flight */
     ts_worker_stop(&a); /* graceful: running activities finish and are reported */
     struct ts_worker b;
     start_worker(&b, tq, 10, &delay);
@@ -278,9 +272,9 @@ static void server_restart_recovers(void **state)
     struct ts_worker rw;
     start_worker_on(&rw, connect_when_up(target), tq, 10, &delay);
     start_many(c, tq, tq, N);
-    sleep_ms(500);
+    ts_sleep_ms(500);
     stop_file_server(server); /* mid-run */
-    sleep_ms(1500);           /* the worker's polls and completions now fail and back off */
+    ts_sleep_ms(1500);           /* the worker's polls and completions now fail and back off */
     server = start_file_server(port, db, log);
     struct temporal_client *c2 = connect_when_up(target);
     for (int i = 0; i < N; i++) {
@@ -331,7 +325,7 @@ static void versioned_worker_pins_runs(void **state)
                     "--yes",
                     deployment);
         if (rc != 0)
-            sleep_ms(200);
+            ts_sleep_ms(200);
     }
     assert_int_equal(rc, 0);
     ts_unique(id, sizeof(id), "pinned");

@@ -82,38 +82,6 @@ static void remove_config(const char *path)
     }
 }
 
-/*
- * Connects with |o|; on success proves the connection works with a real operation (start,
- * describe, terminate).  Returns the connect result.
- */
-static int try_connect(struct temporal_client_options *o, struct temporal_error *err)
-{
-    struct temporal_client *c = NULL;
-    /* Generous: a TLS handshake under valgrind is slow. */
-    o->connect_timeout_ms = 30000;
-    int rc = temporal_client_connect(&c, o, err);
-    if (rc != 0) {
-        assert_null(c);
-        print_message("%s: %s\n", temporal_err_name(rc), err->message);
-        return rc;
-    }
-    char id[96];
-    ts_unique(id, sizeof(id), "envconfig");
-    struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
-    so.workflow_id = id;
-    so.workflow_type = "FromEnvConfig";
-    so.task_queue = "temporal-c-no-worker";
-    TS_OK(temporal_client_start_workflow(c, &so, NULL, NULL, err), *err);
-    struct temporal_workflow_description d;
-    TS_OK(temporal_client_describe_workflow(c, id, NULL, &d, err), *err);
-    assert_string_equal(d.workflow_type, "FromEnvConfig");
-    assert_string_equal(d.workflow_id, id);
-    temporal_workflow_description_cleanup(&d);
-    TS_OK(temporal_client_terminate_workflow(c, id, NULL, NULL, err), *err);
-    temporal_client_free(c);
-    return 0;
-}
-
 /* Loads |profile| from |path| with environment |env| and converts it; fails the test on error. */
 static void load_options(const char *path, const char *profile, const char *const *env,
                          struct temporal_config_profile *p, struct temporal_client_options *o)
@@ -149,7 +117,7 @@ static void mtls_profile_from_file(void **state)
     assert_string_equal(o.target, ts_state("mtls_address"));
     assert_string_equal(o.namespace_name, "default");
     struct temporal_error err;
-    int rc = try_connect(&o, &err);
+    int rc = ts_try_connect(&o, "FromEnvConfig", &err);
     temporal_config_profile_cleanup(&p);
     remove_config(path);
     TS_OK(rc, err);
@@ -173,7 +141,7 @@ static void api_key_profile_from_file(void **state)
     struct temporal_client_options o = TEMPORAL_CLIENT_OPTIONS_INIT;
     load_options(path, "cloud", no_env, &p, &o);
     struct temporal_error err;
-    int rc = try_connect(&o, &err);
+    int rc = ts_try_connect(&o, "FromEnvConfig", &err);
     temporal_config_profile_cleanup(&p);
     remove_config(path);
     TS_OK(rc, err);
@@ -215,7 +183,7 @@ static void env_overrides_file(void **state)
     assert_string_equal(o.target, ts_state("apikey_address"));
     assert_string_equal(o.api_key, ts_state("api_key"));
     struct temporal_error err;
-    int rc = try_connect(&o, &err);
+    int rc = ts_try_connect(&o, "FromEnvConfig", &err);
     temporal_config_profile_cleanup(&p);
     if (rc != 0) {
         remove_config(path);
@@ -232,7 +200,7 @@ static void env_overrides_file(void **state)
                            NULL };
     struct temporal_client_options mo = TEMPORAL_CLIENT_OPTIONS_INIT;
     load_options(NULL, NULL, menv, &p, &mo);
-    rc = try_connect(&mo, &err);
+    rc = ts_try_connect(&mo, "FromEnvConfig", &err);
     temporal_config_profile_cleanup(&p);
     remove_config(path);
     TS_OK(rc, err);
@@ -256,7 +224,7 @@ static void wrong_api_key_from_file(void **state)
     struct temporal_client_options o = TEMPORAL_CLIENT_OPTIONS_INIT;
     load_options(path, NULL, no_env, &p, &o);
     struct temporal_error err;
-    int rc = try_connect(&o, &err);
+    int rc = ts_try_connect(&o, "FromEnvConfig", &err);
     temporal_config_profile_cleanup(&p);
     remove_config(path);
     assert_int_equal(rc, TEMPORAL_EUNAUTHENTICATED);
@@ -295,7 +263,7 @@ static void grpc_meta_on_the_wire(void **state)
     struct temporal_client_options o = TEMPORAL_CLIENT_OPTIONS_INIT;
     load_options(path, NULL, env, &p, &o);
     struct temporal_error err;
-    int rc = try_connect(&o, &err);
+    int rc = ts_try_connect(&o, "FromEnvConfig", &err);
     temporal_config_profile_cleanup(&p);
     remove_config(path);
     TS_OK(rc, err);

@@ -104,48 +104,6 @@ static int fail_for_python(struct temporal_workflow_ctx *ctx, const struct tempo
     return rc;
 }
 
-struct waiter {
-    char state[32];
-    char value[128];
-};
-
-static void on_finish(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args, void *arg)
-{
-    (void)ctx;
-    struct waiter *s = arg;
-    char *v = NULL;
-    if (args->count > 0 && temporal_payload_get_string(&args->items[0], &v) == 0) {
-        snprintf(s->value, sizeof(s->value), "%s", v);
-        temporal_free(v);
-    }
-    snprintf(s->state, sizeof(s->state), "finished");
-}
-
-static int query_state(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
-                       struct temporal_payloads *result, void *arg)
-{
-    (void)ctx, (void)args;
-    return temporal_payloads_add_string(result, ((struct waiter *)arg)->state);
-}
-
-static bool finished(struct temporal_workflow_ctx *ctx, void *arg)
-{
-    (void)ctx;
-    return strcmp(((struct waiter *)arg)->state, "finished") == 0;
-}
-
-static int waiter(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
-                  struct temporal_payloads *out)
-{
-    (void)in;
-    struct waiter *s = temporal_workflow_alloc(ctx, sizeof(*s));
-    snprintf(s->state, sizeof(s->state), "waiting");
-    temporal_workflow_on_signal(ctx, "finish", on_finish, s);
-    temporal_workflow_on_query(ctx, "state", query_state, s);
-    int rc = temporal_workflow_wait_condition(ctx, finished, s);
-    return rc ? rc : temporal_payloads_add_string(out, s->value);
-}
-
 /* Worker --------------------------------------------------------------------------------------------- */
 
 static void start_worker(struct ts_worker *rw)
@@ -166,7 +124,7 @@ static void start_worker(struct ts_worker *rw)
                 { "CallPython", call_python },
                 { "CallPythonFail", call_python_fail },
                 { "FailForPython", fail_for_python },
-                { "Waiter", waiter },
+                { "Waiter", ts_waiter_workflow },
                 { "PythonChild", python_child } };
     for (size_t i = 0; i < sizeof(wfs) / sizeof(wfs[0]); i++)
         assert_int_equal(temporal_worker_register_workflow(rw->worker, wfs[i].name, wfs[i].fn,
@@ -265,18 +223,26 @@ static void c_workflow_with_python_child(void **state)
     ts_worker_stop(&rw);
 }
 
+/* Asserts that the failure |f| (as the peers report it) has |type|, |message|, the
+ * non-retryable flag and the details |details_json|. */
+static void assert_failure(json_t *f, const char *type, const char *message, const char *details_json)
+{
+    assert_non_null(f);
+    assert_string_equal(json_string_value(json_object_get(f, "type")), type);
+    assert_string_equal(json_string_value(json_object_get(f, "message")), message);
+    assert_true(json_is_true(json_object_get(f, "non_retryable")));
+    json_t *want = json_loads(details_json, 0, NULL);
+    assert_true(json_equal(json_object_get(f, "details"), want));
+    json_decref(want);
+}
+
 static void python_error_reaches_c(void **state)
 {
     (void)state;
     struct ts_worker rw;
     start_worker(&rw);
     json_t *r = c_client_result(&rw, "CallPythonFail", NULL);
-    assert_string_equal(json_string_value(json_object_get(r, "type")), "PyError");
-    assert_string_equal(json_string_value(json_object_get(r, "message")), "py says no");
-    assert_true(json_is_true(json_object_get(r, "non_retryable")));
-    json_t *want = json_loads("[{\"k\":\"v\"},7]", 0, NULL);
-    assert_true(json_equal(json_object_get(r, "details"), want));
-    json_decref(want);
+    assert_failure(r, "PyError", "py says no", "[{\"k\":\"v\"},7]");
     json_decref(r);
     ts_worker_stop(&rw);
 }
@@ -288,27 +254,16 @@ static void c_errors_reach_python(void **state)
     start_worker(&rw);
     /* A failed C workflow, seen by the Python client. */
     json_t *r = python_client(rw.task_queue, "FailForPython", NULL);
-    json_t *f = json_object_get(r, "failure");
-    assert_non_null(f);
-    assert_string_equal(json_string_value(json_object_get(f, "type")), "CWorkflowError");
-    assert_string_equal(json_string_value(json_object_get(f, "message")), "from a C workflow");
-    assert_true(json_is_true(json_object_get(f, "non_retryable")));
-    json_t *want = json_loads("[{\"a\":1}]", 0, NULL);
-    assert_true(json_equal(json_object_get(f, "details"), want));
-    json_decref(want);
+    assert_failure(json_object_get(r, "failure"), "CWorkflowError", "from a C workflow",
+                   "[{\"a\":1}]");
     json_decref(r);
     /* A failed C activity, seen by a Python workflow. */
     char req[512];
     snprintf(req, sizeof(req), "{\"activity\":\"fail_with_details\",\"task_queue\":\"%s\"}",
              rw.task_queue);
     r = python_client(ts_state("py_task_queue"), "RunActivity", req);
-    json_t *e = json_object_get(r, "error");
-    assert_string_equal(json_string_value(json_object_get(e, "type")), "CActivityError");
-    assert_string_equal(json_string_value(json_object_get(e, "message")), "from a C activity");
-    assert_true(json_is_true(json_object_get(e, "non_retryable")));
-    want = json_loads("[{\"order\":42},\"second\"]", 0, NULL);
-    assert_true(json_equal(json_object_get(e, "details"), want));
-    json_decref(want);
+    assert_failure(json_object_get(r, "error"), "CActivityError", "from a C activity",
+                   "[{\"order\":42},\"second\"]");
     json_decref(r);
     ts_worker_stop(&rw);
 }

@@ -28,34 +28,6 @@ static char *slurp(const char *path)
     return buf;
 }
 
-/* Connects with |o|; on success proves the connection works with a real operation. */
-static int try_connect(struct temporal_client_options *o, struct temporal_error *err)
-{
-    struct temporal_client *c = NULL;
-    /* Generous: a TLS handshake under valgrind is slow.  Failures here are not retried. */
-    o->connect_timeout_ms = 30000;
-    int rc = temporal_client_connect(&c, o, err);
-    if (rc != 0) {
-        assert_null(c);
-        print_message("%s: %s\n", temporal_err_name(rc), err->message);
-        return rc;
-    }
-    char id[96];
-    ts_unique(id, sizeof(id), "tls");
-    struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
-    so.workflow_id = id;
-    so.workflow_type = "OverTls";
-    so.task_queue = "temporal-c-no-worker";
-    TS_OK(temporal_client_start_workflow(c, &so, NULL, NULL, err), *err);
-    struct temporal_workflow_description d;
-    TS_OK(temporal_client_describe_workflow(c, id, NULL, &d, err), *err);
-    assert_string_equal(d.workflow_type, "OverTls");
-    temporal_workflow_description_cleanup(&d);
-    TS_OK(temporal_client_terminate_workflow(c, id, NULL, NULL, err), *err);
-    temporal_client_free(c);
-    return 0;
-}
-
 static void tls_with_ca(void **state)
 {
     (void)state;
@@ -63,12 +35,12 @@ static void tls_with_ca(void **state)
     struct temporal_error err;
     o.target = ts_state("tls_address");
     o.tls.server_ca_cert_path = cert("ca.pem");
-    TS_OK(try_connect(&o, &err), err);
+    TS_OK(ts_try_connect(&o, "OverTls", &err), err);
     /* The same CA given as PEM data. */
     char *pem = slurp(cert("ca.pem"));
     o.tls.server_ca_cert_path = NULL;
     o.tls.server_ca_cert_pem = pem;
-    TS_OK(try_connect(&o, &err), err);
+    TS_OK(ts_try_connect(&o, "OverTls", &err), err);
     free(pem);
 }
 
@@ -79,12 +51,12 @@ static void tls_untrusted_server(void **state)
     struct temporal_error err;
     o.target = ts_state("tls_address");
     o.tls.enabled = true; /* system CA bundle: does not know the test CA */
-    assert_int_equal(try_connect(&o, &err), TEMPORAL_EUNAVAILABLE);
+    assert_int_equal(ts_try_connect(&o, "OverTls", &err), TEMPORAL_EUNAVAILABLE);
     assert_non_null(strstr(err.message, "certificate verify failed"));
     assert_non_null(strstr(err.message, "TLS handshake failed"));
     /* A CA that did not sign the server's certificate. */
     o.tls.server_ca_cert_path = cert("other-ca.pem");
-    assert_int_equal(try_connect(&o, &err), TEMPORAL_EUNAVAILABLE);
+    assert_int_equal(ts_try_connect(&o, "OverTls", &err), TEMPORAL_EUNAVAILABLE);
     assert_non_null(strstr(err.message, "TLS handshake failed"));
 }
 
@@ -98,7 +70,7 @@ static void mtls_with_client_cert(void **state)
     o.tls.client_cert_path = cert("client.pem");
     char *key = slurp(cert("client.key")); /* one item from a file, one from memory */
     o.tls.client_key_pem = key;
-    TS_OK(try_connect(&o, &err), err);
+    TS_OK(ts_try_connect(&o, "OverTls", &err), err);
     free(key);
 }
 
@@ -109,7 +81,7 @@ static void mtls_without_client_cert(void **state)
     struct temporal_error err;
     o.target = ts_state("mtls_address");
     o.tls.server_ca_cert_path = cert("ca.pem");
-    assert_int_equal(try_connect(&o, &err), TEMPORAL_EUNAUTHENTICATED);
+    assert_int_equal(ts_try_connect(&o, "OverTls", &err), TEMPORAL_EUNAUTHENTICATED);
     assert_int_equal(err.grpc_status, 16);
     assert_non_null(strstr(err.message, "client certificate"));
 }
@@ -123,7 +95,7 @@ static void mtls_with_untrusted_client_cert(void **state)
     o.tls.server_ca_cert_path = cert("ca.pem");
     o.tls.client_cert_path = cert("other-client.pem");
     o.tls.client_key_path = cert("other-client.key");
-    assert_int_equal(try_connect(&o, &err), TEMPORAL_EUNAUTHENTICATED);
+    assert_int_equal(ts_try_connect(&o, "OverTls", &err), TEMPORAL_EUNAUTHENTICATED);
 }
 
 static void api_key_accepted(void **state)
@@ -134,7 +106,7 @@ static void api_key_accepted(void **state)
     o.target = ts_state("apikey_address");
     o.tls.server_ca_cert_path = cert("ca.pem");
     o.api_key = ts_state("api_key");
-    TS_OK(try_connect(&o, &err), err);
+    TS_OK(ts_try_connect(&o, "OverTls", &err), err);
 }
 
 static void api_key_wrong_not_leaked(void **state)
@@ -146,14 +118,14 @@ static void api_key_wrong_not_leaked(void **state)
     o.target = ts_state("apikey_address");
     o.tls.server_ca_cert_path = cert("ca.pem");
     o.api_key = wrong;
-    assert_int_equal(try_connect(&o, &err), TEMPORAL_EUNAUTHENTICATED);
+    assert_int_equal(ts_try_connect(&o, "OverTls", &err), TEMPORAL_EUNAUTHENTICATED);
     assert_non_null(strstr(err.message, "API key"));
     assert_null(strstr(err.message, wrong));
     assert_null(strstr(err.message, "this_is_a_wrong"));
     assert_null(strstr(err.message, ts_state("api_key")));
     /* No key at all: also refused. */
     o.api_key = NULL;
-    assert_int_equal(try_connect(&o, &err), TEMPORAL_EUNAUTHENTICATED);
+    assert_int_equal(ts_try_connect(&o, "OverTls", &err), TEMPORAL_EUNAUTHENTICATED);
 }
 
 static void server_name_override(void **state)
@@ -165,7 +137,7 @@ static void server_name_override(void **state)
     o.target = ts_state("tls_address");
     o.tls.server_ca_cert_path = cert("ca.pem");
     o.tls.server_name = "localhost";
-    TS_OK(try_connect(&o, &err), err);
+    TS_OK(ts_try_connect(&o, "OverTls", &err), err);
 }
 
 static void wrong_server_name(void **state)
@@ -176,7 +148,7 @@ static void wrong_server_name(void **state)
     o.target = ts_state("tls_address");
     o.tls.server_ca_cert_path = cert("ca.pem");
     o.tls.server_name = "not-the-server.example";
-    assert_int_equal(try_connect(&o, &err), TEMPORAL_EUNAVAILABLE);
+    assert_int_equal(ts_try_connect(&o, "OverTls", &err), TEMPORAL_EUNAVAILABLE);
     assert_non_null(strstr(err.message, "not-the-server.example"));
     assert_non_null(strstr(err.message, "TLS handshake failed"));
 }
@@ -195,7 +167,7 @@ static void metadata_on_every_call(void **state)
     o.api_key = ts_state("api_key");
     o.metadata = md;
     o.metadata_count = 1;
-    TS_OK(try_connect(&o, &err), err);
+    TS_OK(ts_try_connect(&o, "OverTls", &err), err);
 
     char path[1024], line[2048];
     snprintf(path, sizeof(path), "%s/nginx/access.log", getenv("TEMPORAL_TEST_STATE"));

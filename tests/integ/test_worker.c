@@ -10,12 +10,6 @@
 
 #include "support.h"
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-    nanosleep(&ts, NULL);
-}
-
 /* Activities ----------------------------------------------------------------------------------- */
 
 static int greet(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
@@ -77,7 +71,7 @@ static int heartbeat_until_cancelled(struct temporal_activity_ctx *ctx,
             *seen = temporal_activity_cancel_reason(ctx);
             return TEMPORAL_ECANCELED;
         }
-        sleep_ms(50);
+        ts_sleep_ms(50);
     }
     return temporal_activity_fail(ctx, "NeverCancelled", "no cancellation arrived", true, NULL);
 }
@@ -86,7 +80,7 @@ static int slow_then_done(struct temporal_activity_ctx *ctx, const struct tempor
                           struct temporal_payloads *out, void *ud)
 {
     (void)in, (void)ud;
-    sleep_ms(800);
+    ts_sleep_ms(800);
     assert_false(temporal_activity_is_cancelled(ctx));
     return temporal_payloads_add_string(out, "finished during graceful shutdown");
 }
@@ -262,7 +256,7 @@ static void shutdown_lets_activity_finish(void **state)
     struct ts_worker rw;
     start_worker(&rw, 10000, NULL);
     const char *id = start_run_activity(&rw, "slow_then_done");
-    sleep_ms(400); /* the activity is running (it takes 800 ms) */
+    ts_sleep_ms(400); /* the activity is running (it takes 800 ms) */
     struct temporal_client *c = ts_connect();
     ts_worker_stop(&rw); /* returns after the activity reported its result */
     json_t *r = result_of(c, id);
@@ -279,7 +273,7 @@ static void shutdown_cancels_after_grace(void **state)
     struct ts_worker rw;
     start_worker(&rw, 300, &seen);
     const char *id = start_run_activity(&rw, "heartbeat_until_cancelled");
-    sleep_ms(500);
+    ts_sleep_ms(500);
     struct temporal_client *c = ts_connect();
     ts_worker_stop(&rw);
     assert_int_equal(seen, TEMPORAL_ACTIVITY_CANCEL_WORKER_SHUTDOWN);

@@ -69,54 +69,6 @@ static int sleepy(struct temporal_workflow_ctx *ctx, const struct temporal_paylo
     return temporal_payloads_add_json(out, buf, strlen(buf));
 }
 
-struct waiter_state {
-    char state[32];
-    char value[64];
-};
-
-static void on_finish(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
-                      void *arg)
-{
-    (void)ctx;
-    struct waiter_state *s = arg;
-    char *v = NULL;
-    if (args->count > 0 && temporal_payload_get_string(&args->items[0], &v) == 0) {
-        snprintf(s->value, sizeof(s->value), "%s", v);
-        temporal_free(v);
-    }
-    snprintf(s->state, sizeof(s->state), "finished");
-}
-
-static int query_state(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *args,
-                       struct temporal_payloads *result, void *arg)
-{
-    (void)ctx, (void)args;
-    return temporal_payloads_add_string(result, ((struct waiter_state *)arg)->state);
-}
-
-static bool is_finished(struct temporal_workflow_ctx *ctx, void *arg)
-{
-    (void)ctx;
-    return strcmp(((struct waiter_state *)arg)->state, "finished") == 0;
-}
-
-static int waiter(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
-                  struct temporal_payloads *out)
-{
-    (void)in;
-    /* Handlers' state lives with the run: queries are answered after the function returns. */
-    struct waiter_state *s = temporal_workflow_alloc(ctx, sizeof(*s));
-    if (s == NULL)
-        return TEMPORAL_ENOMEM;
-    snprintf(s->state, sizeof(s->state), "waiting");
-    temporal_workflow_on_signal(ctx, "finish", on_finish, s);
-    temporal_workflow_on_query(ctx, "state", query_state, s);
-    int rc = temporal_workflow_wait_condition(ctx, is_finished, s);
-    if (rc != 0)
-        return rc;
-    return temporal_payloads_add_string(out, s->value);
-}
-
 struct square_job {
     int n;
     long result;
@@ -347,7 +299,7 @@ static void start_worker(struct ts_worker *rw, int32_t max_cached)
     struct {
         const char *name;
         temporal_workflow_fn fn;
-    } wfs[] = { { "Greet", greet },       { "Sleepy", sleepy },          { "Waiter", waiter },
+    } wfs[] = { { "Greet", greet },       { "Sleepy", sleepy },          { "Waiter", ts_waiter_workflow },
                 { "FanOut", fan_out },    { "Sequence", sequence },      { "ActivityError", activity_error },
                 { "Failing", failing },   { "CountDown", count_down },   { "Cancellable", cancellable },
                 { "Drifting", drifting }, { "CancelsActivity", cancels_activity },
