@@ -285,3 +285,16 @@ int ts_waiter_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_
     int rc = temporal_workflow_wait_condition(ctx, waiter_finished, s);
     return rc ? rc : temporal_payloads_add_string(out, s->value);
 }
+
+int ts_hello_activity(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
+                      struct temporal_payloads *out, void *user_data)
+{
+    (void)user_data;
+    char *name = NULL;
+    if (in->count < 1 || temporal_payload_get_string(&in->items[0], &name) != 0)
+        return temporal_activity_fail(ctx, "BadInput", "expected a name", true, NULL);
+    char text[256];
+    snprintf(text, sizeof(text), "Hello, %s!", name);
+    temporal_free(name);
+    return temporal_payloads_add_string(out, text);
+}

@@ -44,6 +44,10 @@ json_t *ts_cli_json(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ts_try_connect(struct temporal_client_options *o, const char *workflow_type,
                    struct temporal_error *err);
 
+/** An activity: "Hello, <name>!" for its string argument <name>. */
+int ts_hello_activity(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
+                      struct temporal_payloads *out, void *user_data);
+
 /**
  * A workflow for tests that drive one from outside: query "state" answers "waiting", then
  * "finished" once signal "finish" came; the workflow then returns the signal's string

@@ -497,28 +497,28 @@ static long find_event(const struct temporal_history *h, const char *name, size_
 
 /* Cases --------------------------------------------------------------------------------------- */
 
+/* Runs the parent "Workflow" registered by |reg| and checks its (string) result. */
+static void expect_result(const char *prefix, ts_register_fn reg, const char *want)
+{
+    struct ts_worker tw;
+    ts_feature_worker(&tw, prefix, -1, reg);
+    char id[160];
+    char *out = run_for_string(&tw, "Workflow", id, sizeof(id));
+    assert_string_equal(out, want);
+    free(out);
+    ts_worker_stop(&tw);
+}
+
 static void result(void **state)
 {
     (void)state;
-    struct ts_worker tw;
-    ts_feature_worker(&tw, "feat-child-result", -1, reg_result);
-    char id[160];
-    char *out = run_for_string(&tw, "Workflow", id, sizeof(id));
-    assert_string_equal(out, "test");
-    free(out);
-    ts_worker_stop(&tw);
+    expect_result("feat-child-result", reg_result, "test");
 }
 
 static void signal_case(void **state)
 {
     (void)state;
-    struct ts_worker tw;
-    ts_feature_worker(&tw, "feat-child-signal", -1, reg_signal);
-    char id[160];
-    char *out = run_for_string(&tw, "Workflow", id, sizeof(id));
-    assert_string_equal(out, "unblock");
-    free(out);
-    ts_worker_stop(&tw);
+    expect_result("feat-child-signal", reg_signal, "unblock");
 }
 
 static void throws_on_execute(void **state)

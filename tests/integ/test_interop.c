@@ -14,19 +14,6 @@
 
 /* Workflows and activities ----------------------------------------------------------------------- */
 
-static int hello_activity(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
-                          struct temporal_payloads *out, void *ud)
-{
-    (void)ud;
-    char *name = NULL;
-    if (in->count < 1 || temporal_payload_get_string(&in->items[0], &name) != 0)
-        return temporal_activity_fail(ctx, "BadInput", "expected a name", true, NULL);
-    char text[256];
-    snprintf(text, sizeof(text), "Hello, %s!", name);
-    temporal_free(name);
-    return temporal_payloads_add_string(out, text);
-}
-
 static int fail_with_details(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
                              struct temporal_payloads *out, void *ud)
 {
@@ -131,7 +118,8 @@ static void start_worker(struct ts_worker *rw)
                                                            TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED,
                                                            NULL),
                          0);
-    assert_int_equal(temporal_worker_register_activity(rw->worker, "hello_activity", hello_activity, NULL), 0);
+    assert_int_equal(
+        temporal_worker_register_activity(rw->worker, "hello_activity", ts_hello_activity, NULL), 0);
     assert_int_equal(temporal_worker_register_activity(rw->worker, "fail_with_details", fail_with_details, NULL), 0);
     ts_worker_run(rw);
 }
