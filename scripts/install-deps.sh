@@ -17,7 +17,8 @@ APT_PACKAGES=(
   "libprotobuf-c-dev  1.4"     # protobuf-c runtime for the generated Temporal API
   "protobuf-c-compiler 1.4"    # protoc-gen-c
   "protobuf-compiler  3.21"    # protoc, reads the descriptor set
-  "libjansson-dev     2.14"    # JSON payloads, JSON in tests
+  "libjansson-dev     2.14"    # JSON payloads, JSON in tests, Lambda log lines
+  "libcurl4-openssl-dev 7.88"  # the Lambda Runtime API client (libtemporal_lambda)
   "libcmocka-dev      1.1"     # unit-test framework
   "valgrind           1:3.19"  # memcheck run of the client tests
   "nginx-light        1.22"    # TLS / mTLS / API-key terminator in front of the dev server in tests

@@ -811,13 +811,17 @@ void *temporal__wf_poller_main(void *arg)
         if (rc == 0) {
             fatal_since = 0;
             if (task->task_token.len > 0) {
+                pthread_mutex_lock(&w->mu);
                 if (pa->sticky) {
-                    pthread_mutex_lock(&w->mu);
                     w->last_sticky_task_ms = temporal__now_monotonic_ms();
                     pthread_cond_broadcast(&w->cv);
-                    pthread_mutex_unlock(&w->mu);
                 }
+                temporal__worker_note_task(w, true);
+                pthread_mutex_unlock(&w->mu);
                 handle_task(w, task); /* a task that arrives during shutdown is still handled */
+                pthread_mutex_lock(&w->mu);
+                temporal__worker_note_task(w, false);
+                pthread_mutex_unlock(&w->mu);
             }
             protobuf_c_message_free_unpacked(&task->base, NULL);
         }

@@ -235,6 +235,27 @@ void temporal_worker_stop(struct temporal_worker *w)
     pthread_mutex_unlock(&w->mu);
 }
 
+void temporal__worker_note_task(struct temporal_worker *w, bool arrived)
+{
+    if (arrived)
+        w->tasks_in_hand++;
+    else if (w->tasks_in_hand > 0)
+        w->tasks_in_hand--;
+    w->last_task_ms = temporal__now_monotonic_ms();
+}
+
+int64_t temporal_worker_idle_ms(struct temporal_worker *w)
+{
+    if (w == NULL)
+        return 0;
+    pthread_mutex_lock(&w->mu);
+    int64_t idle = 0;
+    if (w->running && w->tasks_in_hand == 0)
+        idle = temporal__now_monotonic_ms() - w->last_task_ms;
+    pthread_mutex_unlock(&w->mu);
+    return idle < 0 ? 0 : idle;
+}
+
 /* Executors ---------------------------------------------------------------------------------- */
 
 static void *executor_main(void *arg)
@@ -268,6 +289,7 @@ static void *executor_main(void *arg)
             }
         while (ctx->heartbeat_in_flight)
             pthread_cond_wait(&w->cv, &w->mu);
+        temporal__worker_note_task(w, false);
         w->free_slots++;
         pthread_cond_broadcast(&w->cv);
         pthread_mutex_unlock(&w->mu);
@@ -366,6 +388,7 @@ static void *poller_main(void *arg)
             struct temporal_activity_ctx *ctx = temporal__activity_ctx_new(w, task);
             if (ctx != NULL) {
                 enqueue_task(w, ctx); /* the slot goes with the task */
+                temporal__worker_note_task(w, true);
                 pthread_mutex_unlock(&w->mu);
                 continue;
             }
@@ -495,6 +518,8 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
         return temporal__fail(err, TEMPORAL_EINVAL, -1, "the worker is already running");
     }
     w->running = true;
+    w->tasks_in_hand = 0;
+    w->last_task_ms = temporal__now_monotonic_ms();
     pthread_mutex_unlock(&w->mu);
 
     int rc = describe_namespace(w, err);

@@ -107,6 +107,8 @@ struct temporal_worker {
     bool sticky_released;         /* ShutdownWorker done: sticky pollers stop */
     uint32_t sticky_completions;  /* completions in flight that carry sticky attributes */
     int64_t last_sticky_task_ms;  /* monotonic time a sticky poll last brought a task */
+    uint32_t tasks_in_hand;       /* polled tasks (activity or workflow) not yet finished */
+    int64_t last_task_ms;         /* monotonic time a task last arrived or finished */
     uint32_t free_slots;    /* activity slots */
     uint32_t wf_free_slots; /* workflow task slots */
     struct temporal__wf_cache_entry *cache_head, *cache_tail; /* MRU first; guarded by mu */
@@ -126,6 +128,10 @@ struct temporal_worker {
     pthread_t *executor_threads;
     pthread_t flusher_thread;
 };
+
+/** Counts a task that has just arrived (|arrived|) or finished, for temporal_worker_idle_ms().
+ *  Called with |mu| held. */
+void temporal__worker_note_task(struct temporal_worker *w, bool arrived);
 
 /** Fills the deployment options message of |w| (NULL if the worker has none). */
 Temporal__Api__Deployment__V1__WorkerDeploymentOptions *

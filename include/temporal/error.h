@@ -52,7 +52,9 @@ TEMPORAL_EXTERN_C_BEGIN
     X(ECONTINUED_AS_NEW, -210, "workflow continued as a new run")                          \
     X(ENONDETERMINISM, -211, "workflow code does not match its history (non-determinism)") \
     X(EUPDATE_FAILED, -212, "workflow update was rejected or failed")                     \
-    X(EWORKFLOW_TASK_FAILED, -213, "workflow task failed (it will be retried)")
+    X(EWORKFLOW_TASK_FAILED, -213, "workflow task failed (it will be retried)")          \
+    X(ELAMBDA_RUNTIME, -300, "Lambda Runtime API request failed or was malformed")         \
+    X(ELAMBDA_TIME, -301, "too little Lambda invocation time left for work")
 
 /** Error codes.  Values are stable. */
 enum temporal_errno {

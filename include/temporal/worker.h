@@ -135,6 +135,15 @@ TEMPORAL_API int temporal_worker_run(struct temporal_worker *w, struct temporal_
  */
 TEMPORAL_API void temporal_worker_stop(struct temporal_worker *w);
 
+/**
+ * How long the worker has held no task: milliseconds since a polled activity or workflow
+ * task last arrived or finished, counted from the start of temporal_worker_run(); 0 while
+ * a task is being processed or when the worker is not running.  Thread-safe.  Lets a host
+ * stop an idle worker early (the Lambda runtime's idle exit uses it).
+ * Since: 0.1
+ */
+TEMPORAL_API int64_t temporal_worker_idle_ms(struct temporal_worker *w);
+
 /** Frees a worker that is not running.  NULL is a no-op.  Since: 0.1 */
 TEMPORAL_API void temporal_worker_free(struct temporal_worker *w);
 

@@ -1,0 +1,595 @@
+/*
+ * The Lambda worker: init (envconfig, defaults, configure, versioning, validation), the
+ * per-invocation lifecycle, and the runtime loop.  See include/temporal/lambda.h.
+ *
+ * Threads during an invocation: the calling thread (the runtime loop) computes the stop
+ * time, connects, starts the worker on one extra thread (temporal_worker_run), waits until
+ * the stop time, an idle exit or the worker's own end, stops and joins it, runs the hooks
+ * and frees everything.  Nothing but the config outlives an invocation.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lambda_int.h"
+
+/* The Lambda defaults of the official packages (spec/lambda-worker.md section 2). */
+enum {
+    DEFAULT_MAX_CONCURRENT_ACTIVITIES = 2,
+    DEFAULT_ACTIVITY_POLLERS = 1,
+    DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS = 10,
+    DEFAULT_WORKFLOW_POLLERS = 2,
+    DEFAULT_MAX_CACHED_WORKFLOWS = 30,
+    DEFAULT_GRACEFUL_SHUTDOWN_MS = 5000,
+    BUFFER_OVER_GRACEFUL_MS = 2000,
+    MIN_WORK_MS = 1000,  /* at or below: the invocation fails */
+    WARN_WORK_MS = 5000, /* below: a warning */
+    IDLE_CHECK_MS = 100,
+};
+
+/* One registration, replayed onto every invocation's worker. */
+struct registration {
+    char *name;
+    temporal_workflow_fn workflow; /* NULL for an activity */
+    temporal_activity_fn activity;
+    enum temporal_versioning_behavior behavior;
+    void *user_data;
+};
+
+struct hook {
+    temporal_lambda_hook_fn fn;
+    void *user_data;
+};
+
+struct temporal_lambda_config_private {
+    struct registration *regs;
+    size_t reg_count;
+    struct hook *hooks;
+    size_t hook_count;
+};
+
+struct temporal_lambda_worker {
+    struct temporal_lambda_config cfg;
+    struct temporal_lambda_config_private priv;
+    struct temporal_config_profile profile;
+    char *deployment_name;
+    char *build_id;
+    char *env_task_queue;
+    char *config_file; /* the file envconfig read, for the startup line; NULL: $TEMPORAL_CONFIG_FILE */
+    bool started_logged;
+};
+
+/* Helpers --------------------------------------------------------------------------------- */
+
+int tl_fail(struct temporal_error *err, int code, const char *fmt, ...)
+{
+    if (err != NULL) {
+        err->code = code;
+        err->grpc_status = -1;
+        err->detail[0] = '\0';
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof(err->message), fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+static int64_t clock_ms(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t tl_now_monotonic_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
+int64_t tl_now_epoch_ms(void) { return clock_ms(CLOCK_REALTIME); }
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+static bool empty(const char *s) { return s == NULL || s[0] == '\0'; }
+
+/* Registration ----------------------------------------------------------------------------- */
+
+static int add_registration(struct temporal_lambda_config *cfg, const char *name,
+                            temporal_workflow_fn wf, temporal_activity_fn act,
+                            enum temporal_versioning_behavior behavior, void *user_data)
+{
+    if (cfg == NULL || cfg->private_ == NULL || empty(name) || (wf == NULL && act == NULL))
+        return TEMPORAL_EINVAL;
+    struct temporal_lambda_config_private *p = cfg->private_;
+    for (size_t i = 0; i < p->reg_count; i++)
+        if ((p->regs[i].workflow != NULL) == (wf != NULL) && strcmp(p->regs[i].name, name) == 0)
+            return TEMPORAL_EALREADY_EXISTS;
+    struct registration *regs = realloc(p->regs, (p->reg_count + 1) * sizeof(*regs));
+    if (regs == NULL)
+        return TEMPORAL_ENOMEM;
+    p->regs = regs;
+    char *copy = strdup(name);
+    if (copy == NULL)
+        return TEMPORAL_ENOMEM;
+    regs[p->reg_count++] = (struct registration){copy, wf, act, behavior, user_data};
+    return 0;
+}
+
+int temporal_lambda_register_workflow(struct temporal_lambda_config *cfg, const char *name,
+                                      temporal_workflow_fn fn,
+                                      enum temporal_versioning_behavior behavior,
+                                      void *user_data)
+{
+    if (fn == NULL)
+        return TEMPORAL_EINVAL;
+    return add_registration(cfg, name, fn, NULL, behavior, user_data);
+}
+
+int temporal_lambda_register_activity(struct temporal_lambda_config *cfg, const char *name,
+                                      temporal_activity_fn fn, void *user_data)
+{
+    if (fn == NULL)
+        return TEMPORAL_EINVAL;
+    return add_registration(cfg, name, NULL, fn, TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED,
+                            user_data);
+}
+
+int temporal_lambda_on_shutdown(struct temporal_lambda_config *cfg, temporal_lambda_hook_fn hook,
+                                void *user_data)
+{
+    if (cfg == NULL || cfg->private_ == NULL || hook == NULL)
+        return TEMPORAL_EINVAL;
+    struct temporal_lambda_config_private *p = cfg->private_;
+    struct hook *hooks = realloc(p->hooks, (p->hook_count + 1) * sizeof(*hooks));
+    if (hooks == NULL)
+        return TEMPORAL_ENOMEM;
+    p->hooks = hooks;
+    hooks[p->hook_count++] = (struct hook){hook, user_data};
+    return 0;
+}
+
+/* Init ------------------------------------------------------------------------------------- */
+
+static bool readable(const char *path) { return access(path, R_OK) == 0; }
+
+/*
+ * The config file: $TEMPORAL_CONFIG_FILE (envconfig reads it itself), else
+ * $LAMBDA_TASK_ROOT/temporal.toml if readable, else ./temporal.toml (missing is fine).
+ */
+static int load_profile(struct temporal_lambda_worker *lw, struct temporal_error *err)
+{
+    if (empty(getenv("TEMPORAL_CONFIG_FILE"))) {
+        const char *root = getenv("LAMBDA_TASK_ROOT");
+        char path[4096];
+        if (!empty(root)) {
+            snprintf(path, sizeof(path), "%s/temporal.toml", root);
+            if (readable(path))
+                lw->config_file = strdup(path);
+        }
+        if (lw->config_file == NULL)
+            lw->config_file = strdup("temporal.toml");
+        if (lw->config_file == NULL)
+            return tl_fail(err, TEMPORAL_ENOMEM, "out of memory");
+    }
+    struct temporal_config_load_options opts = TEMPORAL_CONFIG_LOAD_OPTIONS_INIT;
+    opts.config_file_path = lw->config_file;
+    struct temporal_error e = {0};
+    int rc = temporal_config_load_profile(&opts, &lw->profile, &e);
+    if (rc == 0)
+        rc = temporal_config_profile_client_options(&lw->profile, &lw->cfg.client, &e);
+    if (rc != 0)
+        return tl_fail(err, rc, "loading client config: %s", e.message);
+    return 0;
+}
+
+static void apply_defaults(struct temporal_lambda_worker *lw)
+{
+    struct temporal_worker_options w = TEMPORAL_WORKER_OPTIONS_INIT;
+    w.task_queue = lw->env_task_queue;
+    w.max_concurrent_activities = DEFAULT_MAX_CONCURRENT_ACTIVITIES;
+    w.max_activity_pollers = DEFAULT_ACTIVITY_POLLERS;
+    w.max_concurrent_workflow_tasks = DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS;
+    w.max_workflow_pollers = DEFAULT_WORKFLOW_POLLERS;
+    w.max_cached_workflows = DEFAULT_MAX_CACHED_WORKFLOWS;
+    w.graceful_shutdown_timeout_ms = DEFAULT_GRACEFUL_SHUTDOWN_MS;
+    w.deployment.default_versioning_behavior = TEMPORAL_VERSIONING_BEHAVIOR_PINNED;
+    w.log_fn = temporal_lambda_log;
+    lw->cfg.worker = w;
+    struct temporal_client_options c = TEMPORAL_CLIENT_OPTIONS_INIT;
+    lw->cfg.client = c;
+    lw->cfg.self_size = sizeof(lw->cfg);
+    lw->cfg.private_ = &lw->priv;
+    lw->cfg.profile = &lw->profile;
+}
+
+/* Checks what configure left, and forces versioning on.  Messages say how to fix it. */
+static int finish_config(struct temporal_lambda_worker *lw, struct temporal_error *err)
+{
+    struct temporal_lambda_config *cfg = &lw->cfg;
+    cfg->worker.deployment.deployment_name = lw->deployment_name;
+    cfg->worker.deployment.build_id = lw->build_id;
+    cfg->worker.deployment.use_versioning = true;
+    if (cfg->worker.deployment.default_versioning_behavior ==
+        TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED)
+        cfg->worker.deployment.default_versioning_behavior = TEMPORAL_VERSIONING_BEHAVIOR_PINNED;
+
+    if (empty(cfg->worker.task_queue))
+        return tl_fail(err, TEMPORAL_EINVAL,
+                       "task queue not configured: set cfg->worker.task_queue in the configure "
+                       "callback or set the TEMPORAL_TASK_QUEUE environment variable");
+    if (lw->priv.reg_count == 0)
+        return tl_fail(err, TEMPORAL_EINVAL,
+                       "nothing to run: register workflows or activities in the configure "
+                       "callback (temporal_lambda_register_workflow / _activity)");
+    if (cfg->worker.graceful_shutdown_timeout_ms < 0)
+        return tl_fail(err, TEMPORAL_EINVAL,
+                       "worker.graceful_shutdown_timeout_ms is %lld: it must not be negative",
+                       (long long)cfg->worker.graceful_shutdown_timeout_ms);
+    if (cfg->shutdown_deadline_buffer_ms < 0)
+        return tl_fail(err, TEMPORAL_EINVAL,
+                       "shutdown_deadline_buffer_ms is %lld: it must not be negative (0 means "
+                       "graceful_shutdown_timeout_ms + 2000)",
+                       (long long)cfg->shutdown_deadline_buffer_ms);
+    if (cfg->shutdown_deadline_buffer_ms == 0)
+        cfg->shutdown_deadline_buffer_ms =
+            cfg->worker.graceful_shutdown_timeout_ms + BUFFER_OVER_GRACEFUL_MS;
+    if (cfg->shutdown_deadline_buffer_ms <= cfg->worker.graceful_shutdown_timeout_ms)
+        return tl_fail(err, TEMPORAL_EINVAL,
+                       "shutdown_deadline_buffer_ms (%lld) must exceed "
+                       "worker.graceful_shutdown_timeout_ms (%lld), or Lambda ends the "
+                       "invocation while activities are still draining: raise the buffer "
+                       "(leave it 0 for graceful + 2000) or lower the graceful timeout",
+                       (long long)cfg->shutdown_deadline_buffer_ms,
+                       (long long)cfg->worker.graceful_shutdown_timeout_ms);
+    if (cfg->idle_exit_ms < 0)
+        return tl_fail(err, TEMPORAL_EINVAL,
+                       "idle_exit_ms is %lld: it must not be negative (0 turns idle exit off)",
+                       (long long)cfg->idle_exit_ms);
+    return 0;
+}
+
+int temporal_lambda_worker_new(struct temporal_lambda_worker **out,
+                               const struct temporal_deployment_version *version,
+                               temporal_lambda_configure_fn configure, void *user_data,
+                               struct temporal_error *err)
+{
+    if (out == NULL)
+        return tl_fail(err, TEMPORAL_EINVAL, "temporal_lambda_worker_new needs |out|");
+    *out = NULL;
+    if (version == NULL || empty(version->deployment_name) || empty(version->build_id))
+        return tl_fail(err, TEMPORAL_EINVAL,
+                       "version is required (deployment_name and build_id must be set): pass "
+                       "the Worker Deployment Version this function serves, e.g. "
+                       "{\"my-app\", \"build-1\"}");
+    struct temporal_lambda_worker *lw = calloc(1, sizeof(*lw));
+    if (lw == NULL)
+        return tl_fail(err, TEMPORAL_ENOMEM, "out of memory");
+    lw->deployment_name = strdup(version->deployment_name);
+    lw->build_id = strdup(version->build_id);
+    lw->env_task_queue = dup_or_null(getenv("TEMPORAL_TASK_QUEUE"));
+    if (lw->deployment_name == NULL || lw->build_id == NULL) {
+        temporal_lambda_worker_free(lw);
+        return tl_fail(err, TEMPORAL_ENOMEM, "out of memory");
+    }
+    apply_defaults(lw);
+    int rc = load_profile(lw, err);
+    if (rc == 0 && configure != NULL) {
+        struct temporal_error e = {0};
+        rc = configure(&lw->cfg, user_data, &e);
+        if (rc != 0)
+            tl_fail(err, rc, "configure callback failed: %s",
+                    e.message[0] ? e.message : temporal_strerror(rc));
+    }
+    if (rc == 0)
+        rc = finish_config(lw, err);
+    if (rc != 0) {
+        temporal_lambda_worker_free(lw);
+        return rc;
+    }
+    *out = lw;
+    return 0;
+}
+
+const struct temporal_lambda_config *
+temporal_lambda_worker_config(const struct temporal_lambda_worker *lw)
+{
+    return lw ? &lw->cfg : NULL;
+}
+
+void temporal_lambda_worker_free(struct temporal_lambda_worker *lw)
+{
+    if (lw == NULL)
+        return;
+    for (size_t i = 0; i < lw->priv.reg_count; i++)
+        free(lw->priv.regs[i].name);
+    free(lw->priv.regs);
+    free(lw->priv.hooks);
+    temporal_config_profile_cleanup(&lw->profile);
+    free(lw->deployment_name);
+    free(lw->build_id);
+    free(lw->env_task_queue);
+    free(lw->config_file);
+    free(lw);
+}
+
+/* One invocation ---------------------------------------------------------------------------- */
+
+/* The worker's thread and what the invocation thread waits on. */
+struct run_state {
+    struct temporal_worker *worker;
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* CLOCK_MONOTONIC */
+    bool done;
+    int rc;
+    struct temporal_error err;
+};
+
+static void *worker_thread(void *arg)
+{
+    struct run_state *rs = arg;
+    struct temporal_error e = {0};
+    int rc = temporal_worker_run(rs->worker, &e);
+    pthread_mutex_lock(&rs->mu);
+    rs->done = true;
+    rs->rc = rc;
+    rs->err = e;
+    pthread_cond_broadcast(&rs->cv);
+    pthread_mutex_unlock(&rs->mu);
+    return NULL;
+}
+
+static void timespec_at_monotonic_ms(struct timespec *ts, int64_t ms)
+{
+    ts->tv_sec = (time_t)(ms / 1000);
+    ts->tv_nsec = (long)(ms % 1000) * 1000000L;
+}
+
+/* Why polling stopped. */
+static const char *wait_for_stop(struct run_state *rs, int64_t stop_at_ms, int64_t idle_exit_ms)
+{
+    const char *reason = "deadline";
+    pthread_mutex_lock(&rs->mu);
+    for (;;) {
+        if (rs->done) {
+            reason = "worker ended";
+            break;
+        }
+        int64_t now = tl_now_monotonic_ms();
+        if (now >= stop_at_ms)
+            break;
+        if (idle_exit_ms > 0 && temporal_worker_idle_ms(rs->worker) >= idle_exit_ms) {
+            reason = "idle";
+            break;
+        }
+        int64_t wake = stop_at_ms;
+        if (idle_exit_ms > 0 && now + IDLE_CHECK_MS < wake)
+            wake = now + IDLE_CHECK_MS;
+        struct timespec ts;
+        timespec_at_monotonic_ms(&ts, wake);
+        pthread_cond_timedwait(&rs->cv, &rs->mu, &ts);
+    }
+    pthread_mutex_unlock(&rs->mu);
+    return reason;
+}
+
+static int register_all(struct temporal_lambda_worker *lw, struct temporal_worker *w,
+                        struct temporal_error *err)
+{
+    for (size_t i = 0; i < lw->priv.reg_count; i++) {
+        const struct registration *r = &lw->priv.regs[i];
+        int rc = r->workflow
+                     ? temporal_worker_register_workflow(w, r->name, r->workflow, r->behavior,
+                                                         r->user_data)
+                     : temporal_worker_register_activity(w, r->name, r->activity, r->user_data);
+        if (rc != 0)
+            return tl_fail(err, rc, "registering %s %s: %s", r->workflow ? "workflow" : "activity",
+                           r->name, temporal_strerror(rc));
+    }
+    return 0;
+}
+
+/* Connects, runs the worker until |stop_at_ms| (monotonic) and stops it. */
+static int run_until(struct temporal_lambda_worker *lw, const char *identity, int64_t stop_at_ms,
+                     struct temporal_error *err)
+{
+    const struct temporal_lambda_config *cfg = &lw->cfg;
+    struct temporal_client_options copts = cfg->client;
+    copts.identity = identity;
+    int64_t left = stop_at_ms - tl_now_monotonic_ms();
+    int64_t connect_ms = copts.connect_timeout_ms > 0 ? copts.connect_timeout_ms : 10000;
+    copts.connect_timeout_ms = connect_ms < left ? connect_ms : left;
+    if (copts.connect_timeout_ms < 1)
+        copts.connect_timeout_ms = 1;
+
+    struct temporal_client *client = NULL;
+    struct temporal_error e = {0};
+    int rc = temporal_client_connect(&client, &copts, &e);
+    if (rc != 0)
+        return tl_fail(err, rc, "dialing Temporal server at %s: %s",
+                       copts.target ? copts.target : "?", e.message);
+
+    struct temporal_worker_options wopts = cfg->worker;
+    if (wopts.identity == NULL)
+        wopts.identity = identity;
+    struct temporal_worker *worker = NULL;
+    rc = temporal_worker_new(&worker, client, &wopts, &e);
+    if (rc != 0)
+        tl_fail(err, rc, "starting worker: %s", e.message);
+    else
+        rc = register_all(lw, worker, err);
+
+    if (rc == 0) {
+        struct run_state rs = {.worker = worker};
+        pthread_mutex_init(&rs.mu, NULL);
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&rs.cv, &ca);
+        pthread_condattr_destroy(&ca);
+        pthread_t tid;
+        if (pthread_create(&tid, NULL, worker_thread, &rs) != 0) {
+            rc = tl_fail(err, TEMPORAL_ENOMEM, "starting worker: no thread: %s", strerror(errno));
+        } else {
+            const char *reason = wait_for_stop(&rs, stop_at_ms, cfg->idle_exit_ms);
+            int64_t stop_started = tl_now_monotonic_ms();
+            tl_log(TEMPORAL_LOG_INFO, json_pack("{s:s}", "reason", reason),
+                   "Stopping the worker (%s)", reason);
+            temporal_worker_stop(worker);
+            pthread_join(tid, NULL);
+            tl_log(TEMPORAL_LOG_INFO,
+                   json_pack("{s:I}", "shutdownMs", (json_int_t)(tl_now_monotonic_ms() - stop_started)),
+                   "Worker stopped");
+            if (rs.rc != 0) {
+                rc = rs.rc;
+                tl_fail(err, rc, "worker: %s", rs.err.message);
+            }
+        }
+        pthread_cond_destroy(&rs.cv);
+        pthread_mutex_destroy(&rs.mu);
+    }
+    temporal_worker_free(worker);
+    temporal_client_free(client);
+    return rc;
+}
+
+static void run_hooks(struct temporal_lambda_worker *lw)
+{
+    for (size_t i = 0; i < lw->priv.hook_count; i++) {
+        struct temporal_error e = {0};
+        int rc = lw->priv.hooks[i].fn(lw->priv.hooks[i].user_data, &e);
+        if (rc != 0)
+            tl_log(TEMPORAL_LOG_ERROR, json_pack("{s:i, s:s}", "hook", (int)i, "error",
+                                                 temporal_err_name(rc)),
+                   "Lambda worker shutdown hook failed: %s",
+                   e.message[0] ? e.message : temporal_strerror(rc));
+    }
+}
+
+static void log_startup(struct temporal_lambda_worker *lw, const char *identity, int64_t work_ms)
+{
+    const struct temporal_lambda_config *cfg = &lw->cfg;
+    const char *file = lw->config_file ? lw->config_file : getenv("TEMPORAL_CONFIG_FILE");
+    tl_log(TEMPORAL_LOG_INFO,
+           json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "deploymentName",
+                     lw->deployment_name, "buildId", lw->build_id, "taskQueue",
+                     cfg->worker.task_queue, "namespace",
+                     cfg->client.namespace_name ? cfg->client.namespace_name : "default",
+                     "address", cfg->client.target ? cfg->client.target : "localhost:7233",
+                     "identity", identity, "configFile", file ? file : "",
+                     "workTimeMs", (json_int_t)work_ms, "shutdownBufferMs",
+                     (json_int_t)cfg->shutdown_deadline_buffer_ms, "idleExitMs",
+                     (json_int_t)cfg->idle_exit_ms),
+           "Temporal Lambda worker starting: deployment %s, build %s, task queue %s",
+           lw->deployment_name, lw->build_id, cfg->worker.task_queue);
+}
+
+int temporal_lambda_worker_invoke(struct temporal_lambda_worker *lw,
+                                  const struct temporal_lambda_invocation *inv,
+                                  struct temporal_error *err)
+{
+    if (lw == NULL || inv == NULL || empty(inv->request_id))
+        return tl_fail(err, TEMPORAL_EINVAL, "an invocation needs a worker and a request id");
+    if (inv->deadline_epoch_ms <= 0)
+        return tl_fail(err, TEMPORAL_ELAMBDA_RUNTIME,
+                       "the invocation has no deadline (Lambda-Runtime-Deadline-Ms)");
+    /* ONE absolute stop time, fixed before connecting so that connect time cannot push it. */
+    int64_t start_ms = tl_now_monotonic_ms();
+    int64_t remaining = inv->deadline_epoch_ms - tl_now_epoch_ms();
+    int64_t buffer = lw->cfg.shutdown_deadline_buffer_ms;
+    int64_t work = remaining - buffer;
+    int64_t stop_at = start_ms + work;
+
+    tl_log_set_request_id(inv->request_id);
+    if (!empty(inv->trace_id))
+        setenv("_X_AMZN_TRACE_ID", inv->trace_id, 1);
+    else
+        unsetenv("_X_AMZN_TRACE_ID");
+    char identity[1024];
+    snprintf(identity, sizeof(identity), "%s@%s", inv->request_id,
+             empty(inv->invoked_function_arn) ? "unknown" : inv->invoked_function_arn);
+
+    int rc = 0;
+    if (work <= MIN_WORK_MS) {
+        rc = tl_fail(err, TEMPORAL_ELAMBDA_TIME,
+                     "Insufficient time for Lambda worker: %lldms remaining, %lldms shutdown "
+                     "buffer, only %lldms work time (minimum: %dms); increase the function "
+                     "timeout or decrease shutdown_deadline_buffer_ms",
+                     (long long)remaining, (long long)buffer, (long long)work, MIN_WORK_MS);
+    } else {
+        if (!lw->started_logged) {
+            log_startup(lw, identity, work);
+            lw->started_logged = true;
+        }
+        if (work < WARN_WORK_MS)
+            tl_log(TEMPORAL_LOG_WARN,
+                   json_pack("{s:I, s:I, s:I}", "remainingMs", (json_int_t)remaining,
+                             "shutdownBufferMs", (json_int_t)buffer, "workTimeMs",
+                             (json_int_t)work),
+                   "Low work time available for Lambda worker: less than %dms after the "
+                   "shutdown buffer; increase the function timeout or decrease "
+                   "shutdown_deadline_buffer_ms",
+                   WARN_WORK_MS);
+        rc = run_until(lw, identity, stop_at, err);
+    }
+    run_hooks(lw);
+    if (rc != 0)
+        tl_log(TEMPORAL_LOG_ERROR, json_pack("{s:s}", "error", temporal_err_name(rc)),
+               "Invocation failed: %s", err ? err->message : temporal_strerror(rc));
+    tl_log(TEMPORAL_LOG_INFO,
+           json_pack("{s:I, s:I}", "durationMs", (json_int_t)(tl_now_monotonic_ms() - start_ms),
+                     "marginMs", (json_int_t)(inv->deadline_epoch_ms - tl_now_epoch_ms())),
+           "Invocation done");
+    return rc;
+}
+
+/* The runtime loop --------------------------------------------------------------------------- */
+
+static int fatal(struct tl_runtime *rt, struct temporal_lambda_worker *lw, const char *what,
+                 const struct temporal_error *e)
+{
+    tl_log(TL_LOG_FATAL, json_pack("{s:s}", "error", temporal_err_name(e->code)),
+           "fatal error running lambda worker: %s: %s", what, e->message);
+    temporal_lambda_worker_free(lw);
+    tl_runtime_close(rt);
+    curl_global_cleanup();
+    return 1;
+}
+
+int temporal_lambda_run_worker(const struct temporal_deployment_version *version,
+                               temporal_lambda_configure_fn configure, void *user_data)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    struct temporal_error e = {0};
+    struct tl_runtime *rt = NULL;
+    if (tl_runtime_open(&rt, getenv("AWS_LAMBDA_RUNTIME_API"), &e) != 0)
+        return fatal(NULL, NULL, "init", &e);
+
+    struct temporal_lambda_worker *lw = NULL;
+    if (temporal_lambda_worker_new(&lw, version, configure, user_data, &e) != 0) {
+        struct temporal_error pe = {0};
+        if (tl_runtime_post_error(rt, NULL, temporal_err_name(e.code), e.message, &pe) != 0)
+            tl_log(TEMPORAL_LOG_ERROR, NULL, "could not report the init error: %s", pe.message);
+        return fatal(rt, NULL, "init", &e);
+    }
+    for (;;) {
+        struct tl_next next;
+        if (tl_runtime_next(rt, &next, &e) != 0)
+            return fatal(rt, lw, "next invocation", &e);
+        struct temporal_lambda_invocation inv = {
+            .request_id = next.request_id,
+            .invoked_function_arn = next.function_arn,
+            .deadline_epoch_ms = next.deadline_epoch_ms,
+            .trace_id = next.trace_id,
+        };
+        struct temporal_error ie = {0};
+        int rc = temporal_lambda_worker_invoke(lw, &inv, &ie);
+        int posted = rc == 0 ? tl_runtime_respond(rt, next.request_id, "null", &e)
+                             : tl_runtime_post_error(rt, next.request_id, temporal_err_name(rc),
+                                                     ie.message, &e);
+        if (posted != 0)
+            return fatal(rt, lw, "posting the invocation result", &e);
+    }
+}

@@ -1,0 +1,177 @@
+/*
+ * Lambda log lines: one JSON object per line on stderr, the shape of Lambda's own JSON log
+ * format ("timestamp", "level", "message", "requestId"), or plain text when
+ * AWS_LAMBDA_LOG_FORMAT=Text.  AWS_LAMBDA_LOG_LEVEL filters (TRACE and DEBUG show
+ * everything; FATAL only fatal lines).  The environment is read once, at the first line.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lambda_int.h"
+
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+static int min_level = TEMPORAL_LOG_INFO;
+static int text_format;
+
+static pthread_mutex_t request_mu = PTHREAD_MUTEX_INITIALIZER;
+static char request_id[256];
+
+static void read_env(void)
+{
+    const char *fmt = getenv("AWS_LAMBDA_LOG_FORMAT");
+    text_format = fmt != NULL && strcasecmp(fmt, "text") == 0;
+    const char *lvl = getenv("AWS_LAMBDA_LOG_LEVEL");
+    if (lvl == NULL)
+        return;
+    if (strcasecmp(lvl, "TRACE") == 0 || strcasecmp(lvl, "DEBUG") == 0)
+        min_level = TEMPORAL_LOG_DEBUG;
+    else if (strcasecmp(lvl, "WARN") == 0)
+        min_level = TEMPORAL_LOG_WARN;
+    else if (strcasecmp(lvl, "ERROR") == 0)
+        min_level = TEMPORAL_LOG_ERROR;
+    else if (strcasecmp(lvl, "FATAL") == 0)
+        min_level = TL_LOG_FATAL;
+}
+
+void tl_log_set_request_id(const char *id)
+{
+    pthread_mutex_lock(&request_mu);
+    snprintf(request_id, sizeof(request_id), "%s", id ? id : "");
+    pthread_mutex_unlock(&request_mu);
+}
+
+static const char *level_name(int level)
+{
+    switch (level) {
+    case TEMPORAL_LOG_DEBUG:
+        return "DEBUG";
+    case TEMPORAL_LOG_INFO:
+        return "INFO";
+    case TEMPORAL_LOG_WARN:
+        return "WARN";
+    case TEMPORAL_LOG_ERROR:
+        return "ERROR";
+    default:
+        return "FATAL";
+    }
+}
+
+/* The whole line in one write, so that lines from several threads never interleave. */
+static void write_line(const char *text)
+{
+    size_t len = strlen(text);
+    char *line = malloc(len + 2);
+    if (line == NULL)
+        return;
+    memcpy(line, text, len);
+    line[len++] = '\n';
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write(STDERR_FILENO, line + off, len - off);
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    free(line);
+}
+
+static void text_line(const char *stamp, const char *rid, int level, const char *message,
+                      json_t *fields)
+{
+    char *extra = NULL;
+    size_t extra_len = 0;
+    FILE *f = open_memstream(&extra, &extra_len);
+    if (f == NULL)
+        return;
+    const char *key;
+    json_t *value;
+    json_object_foreach(fields, key, value)
+    {
+        if (json_is_string(value)) {
+            fprintf(f, " %s=%s", key, json_string_value(value));
+        } else {
+            char *v = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+            fprintf(f, " %s=%s", key, v ? v : "?");
+            free(v);
+        }
+    }
+    fclose(f);
+    char *line = NULL;
+    size_t line_len = 0;
+    f = open_memstream(&line, &line_len);
+    if (f != NULL) {
+        fprintf(f, "%s\t%s\t%s\t%s%s", stamp, rid[0] ? rid : "-", level_name(level), message,
+                extra ? extra : "");
+        fclose(f);
+        write_line(line);
+    }
+    free(line);
+    free(extra);
+}
+
+static void emit(int level, json_t *fields, const char *message)
+{
+    pthread_once(&env_once, read_env);
+    if (level < min_level) {
+        json_decref(fields);
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char stamp[96];
+    snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+    char rid[sizeof(request_id)];
+    pthread_mutex_lock(&request_mu);
+    memcpy(rid, request_id, sizeof(rid));
+    pthread_mutex_unlock(&request_mu);
+    if (fields == NULL)
+        fields = json_object();
+    if (fields == NULL)
+        return;
+
+    if (text_format) {
+        text_line(stamp, rid, level, message, fields);
+        json_decref(fields);
+        return;
+    }
+    json_t *obj = json_object();
+    if (obj != NULL) {
+        json_object_set_new(obj, "timestamp", json_string(stamp));
+        json_object_set_new(obj, "level", json_string(level_name(level)));
+        json_object_set_new(obj, "message", json_string(message));
+        if (rid[0])
+            json_object_set_new(obj, "requestId", json_string(rid));
+        json_object_update_missing(obj, fields);
+        char *text = json_dumps(obj, JSON_COMPACT);
+        if (text != NULL)
+            write_line(text);
+        free(text);
+        json_decref(obj);
+    }
+    json_decref(fields);
+}
+
+void tl_log(int level, json_t *fields, const char *fmt, ...)
+{
+    char message[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    emit(level, fields, message);
+}
+
+void temporal_lambda_log(void *user_data, enum temporal_log_level level, const char *message)
+{
+    (void)user_data;
+    emit((int)level, NULL, message ? message : "");
+}
