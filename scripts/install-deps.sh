@@ -3,6 +3,7 @@
 #   Debian packages (apt, by name; the upstream versions we build against are checked)
 #   Python tools in the project-local virtualenv .venv (PyPI, exact pins)
 #   toml-test, the TOML conformance suite, built with Go into .deps/bin (exact pin)
+#   aws-lambda-rie, the Lambda Runtime Interface Emulator, built with Go into .deps/bin (exact pin)
 # Safe to run any number of times; does nothing when everything is in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -81,4 +82,22 @@ if [ ! -x .deps/bin/toml-test ] || [ "$(cat "$TOML_TEST_STAMP" 2>/dev/null)" != 
   GOBIN="$PWD/.deps/bin" \
     go install "github.com/toml-lang/toml-test/v2/cmd/toml-test@$TOML_TEST_VERSION"
   echo "$TOML_TEST_VERSION" > "$TOML_TEST_STAMP"
+fi
+
+# aws-lambda-rie, AWS's Lambda Runtime Interface Emulator: the real Lambda Runtime API that
+# the Lambda worker's tests and `make demo` run our `bootstrap` under.  The module has no
+# tagged releases; this pseudo-version is the newest on the Go module proxy
+# (go list -m -versions / @latest of github.com/aws/aws-lambda-runtime-interface-emulator).
+RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d
+RIE_STAMP=.deps/aws-lambda-rie.version
+if [ ! -x .deps/bin/aws-lambda-rie ] || [ "$(cat "$RIE_STAMP" 2>/dev/null)" != "$RIE_VERSION" ]; then
+  if ! command -v go >/dev/null 2>&1; then
+    echo "install-deps: Go is needed to build aws-lambda-rie $RIE_VERSION (https://go.dev/dl/)" >&2
+    exit 1
+  fi
+  echo "install-deps: building aws-lambda-rie $RIE_VERSION into .deps/bin"
+  mkdir -p .deps/bin
+  GOBIN="$PWD/.deps/bin" \
+    go install "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$RIE_VERSION"
+  echo "$RIE_VERSION" > "$RIE_STAMP"
 fi
