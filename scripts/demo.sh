@@ -19,11 +19,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
-BOOTSTRAP=$(cd "$BUILD/examples/hello-lambda" && pwd)/bootstrap
+BOOTSTRAP=$BUILD/examples/hello-lambda/bootstrap # the hello_lambda target
 RIE=.deps/bin/aws-lambda-rie
 TEMPORAL=.venv/bin/temporal
+PY=.venv/bin/python # for JSON and HTTP below: nothing beyond what install-deps.sh sets up
 [[ -x $BOOTSTRAP ]] || { echo "demo: $BOOTSTRAP not built (run make demo)" >&2; exit 1; }
 [[ -x $RIE ]] || { echo "demo: $RIE missing (run scripts/install-deps.sh)" >&2; exit 1; }
+BOOTSTRAP=$(realpath "$BOOTSTRAP") # RIE runs it from elsewhere; cleanup matches this path
 
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/temporal-c-demo.XXXXXX")
 RIE_PID=""
@@ -59,32 +61,65 @@ stop_rie() {
 
 cleanup() {
     local job
-    for job in $(jobs -p); do kill "$job" 2>/dev/null || true; done # a pending curl
+    for job in $(jobs -p); do kill "$job" 2>/dev/null || true; done # a pending invocation
     stop_rie
     tests/harness/harness.sh stop "$STATE" >/dev/null 2>&1 || true
     rm -rf "$STATE"
 }
 trap cleanup EXIT
+trap 'exit 130' HUP INT TERM PIPE
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+fail() {
+    echo "demo: $*" >&2
+    [[ -f $STATE/rie.log ]] && { echo "demo: the emulator's log:" >&2; tail -n 40 "$STATE/rie.log" >&2; }
+    exit 1
 }
 
-# invoke OUT: one invocation through RIE, as the Lambda service would make it; RIE answers
-# when the invocation is over: "null" on success, a JSON error object on failure.
+free_port() {
+    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# json EXPR: prints the Python expression EXPR over the JSON document on stdin (named d).
+json() { "$PY" -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
+
+# invoke OUT: one invocation through RIE, as the Lambda service would make it (a POST to the
+# Invoke API); RIE answers when the invocation is over: null on success, else an error object.
 invoke() {
-    curl -sS -m 60 -XPOST "http://127.0.0.1:$RIE_PORT/2015-03-31/functions/function/invocations" \
-        -d '{}' </dev/null >"$1" 2>&1 || echo "curl failed: $?" >>"$1"
+    "$PY" - "http://127.0.0.1:$RIE_PORT/2015-03-31/functions/function/invocations" >"$1" 2>&1 <<'EOF' ||
+import sys, urllib.error, urllib.request
+try:
+    r = urllib.request.urlopen(urllib.request.Request(sys.argv[1], b"{}", method="POST"), timeout=60)
+except urllib.error.HTTPError as e:
+    r = e
+print(r.read().decode())
+EOF
+        echo "(no answer from the emulator)" >>"$1"
 }
 
 # The worker's JSON log lines (those RIE passes through from the bootstrap's stderr),
-# one short line each: time, level, message, then the fields that matter here.
+# one line each: time, level, request id (its start, as in the REPORT lines), message, then
+# the fields the message does not already say.
 show_worker_log() {
-    grep '^{' "$STATE/rie.log" | jq -r '
-        [(.timestamp[11:23]), .level, .message] +
-        ([to_entries[] | select(.key | IN("timestamp", "level", "message", "requestId") | not)
-          | "\(.key)=\(.value)"]) | join("  ")' 2>/dev/null ||
-        grep '^{' "$STATE/rie.log"
+    "$PY" - "$STATE/rie.log" <<'EOF'
+import json, sys
+for line in open(sys.argv[1], errors="replace"):
+    if not line.startswith("{"):
+        continue
+    try:
+        e = json.loads(line)
+    except ValueError:
+        print(line, end="")
+        continue
+    m = e.get("message", "")
+    out = [e.get("timestamp", "")[11:23], e.get("level", ""), e.get("requestId", "-")[:8], m]
+    for k, v in e.items():
+        if k in ("timestamp", "level", "message", "requestId"):
+            continue
+        if isinstance(v, str) and (v == "" or v in m):
+            continue
+        out.append(f"{k}={v}")
+    print("  ".join(out))
+EOF
 }
 
 echo "== starting a Temporal dev server (temporal server start-dev, in memory) =="
@@ -112,7 +147,7 @@ echo "   (function timeout 15 s, emulator on 127.0.0.1:$RIE_PORT, task queue $TA
 RIE_PID=$!
 for ((i = 0; i < 100; i++)); do
     (exec 3<>"/dev/tcp/127.0.0.1/$RIE_PORT") 2>/dev/null && break
-    kill -0 "$RIE_PID" 2>/dev/null || { cat "$STATE/rie.log"; exit 1; }
+    kill -0 "$RIE_PID" 2>/dev/null || fail "the Runtime Interface Emulator did not start"
     sleep 0.1
 done
 
@@ -126,11 +161,12 @@ for ((i = 0; ; i++)); do
         echo "   my-app/build-1 is now the current version of deployment my-app"
         break
     fi
-    ((i < 60)) || { cat "$STATE/set-current.out" "$STATE/rie.log"; exit 1; }
+    ((i < 60)) || fail "my-app/build-1 could not be made current: $(cat "$STATE/set-current.out")"
     sleep 0.25
 done
 wait "$INVOKE_PID"
 echo "   invocation 1 returned: $(cat "$STATE/invoke1.out")"
+[[ $(cat "$STATE/invoke1.out") == null ]] || fail "invocation 1 failed"
 
 WF="hello-lambda-$(date +%s)-$$"
 echo "== starting SampleWorkflow $WF on $TASK_QUEUE with the CLI =="
@@ -140,15 +176,26 @@ echo "== invocation 2: the worker runs the workflow and its activity =="
 invoke "$STATE/invoke2.out" &
 INVOKE_PID=$!
 RESULT=$(tcli --command-timeout 40s workflow result --address "$ADDRESS" -w "$WF" -o json |
-    jq -c '.result // .')
+    json 'json.dumps(d.get("result", d))') || true
 echo "   result of $WF: $RESULT"
 wait "$INVOKE_PID"
 echo "   invocation 2 returned: $(cat "$STATE/invoke2.out")"
-[[ $RESULT == '"Hello, Lambda!"' ]] || { echo "demo: unexpected result" >&2; exit 1; }
+[[ $RESULT == '"Hello, Lambda!"' ]] || fail "unexpected workflow result: $RESULT"
+[[ $(cat "$STATE/invoke2.out") == null ]] || fail "invocation 2 failed"
+# Who ran it, as the server recorded it: the version (PINNED to my-app/build-1) and the
+# worker identity "<request id>@<function ARN>", i.e. invocation 2 in the REPORT lines below.
+tcli workflow describe --address "$ADDRESS" -w "$WF" -o json | json '"   versioning: %s on %s" % (
+    d["workflowExecutionInfo"]["versioningInfo"]["behavior"].replace("VERSIONING_BEHAVIOR_", ""),
+    d["workflowExecutionInfo"]["versioningInfo"]["version"])'
+tcli workflow show --address "$ADDRESS" -w "$WF" -o json | json '"   activity run by: " + [
+    e["activityTaskStartedEventAttributes"]["identity"] for e in d["events"]
+    if "activityTaskStartedEventAttributes" in e][0]'
 
 echo "== the worker's log (JSON lines on stderr, one per event; shortened here) =="
 show_worker_log | sed 's/^/   /'
 echo "== what RIE reported per invocation (as Lambda writes to CloudWatch) =="
+echo "   (each invocation polls until its deadline minus the 7 s shutdown buffer; the emulator"
+echo "   measures neither Init Duration nor memory as Lambda does)"
 grep -E '^REPORT' "$STATE/rie.log" | sed 's/^/   /'
 stop_rie
 echo "== Lambda part done in $((SECONDS - T0)) s =="
