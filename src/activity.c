@@ -331,7 +331,14 @@ void temporal__activity_execute(struct temporal_activity_ctx *ctx)
     }
 
     struct temporal_payloads output = TEMPORAL_PAYLOADS_INIT;
+    int64_t started_ms = temporal__now_monotonic_ms();
     int rc = reg->fn(ctx, &ctx->input, &output, reg->user_data);
+    temporal__worker_latency(w, "temporal_activity_execution_latency",
+                             (double)(temporal__now_monotonic_ms() - started_ms),
+                             "activity_type", ctx->info.activity_type);
+    if (rc != 0)
+        temporal__worker_count(w, "temporal_activity_execution_failed", 1, "activity_type",
+                               ctx->info.activity_type);
     enum temporal_activity_cancel_reason reason = temporal_activity_cancel_reason(ctx);
 
     if (rc == 0) {

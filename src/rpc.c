@@ -8,6 +8,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "metrics_int.h"
+
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
@@ -27,6 +29,8 @@ struct temporal__rpc_conn {
     grpc_metadata *metadata;
     size_t metadata_count;
     int64_t default_timeout_ms;
+    struct temporal_metrics *metrics; /* borrowed from the client options; may be NULL */
+    char *namespace_name;             /* the "namespace" label of request metrics */
 };
 
 /* Status names --------------------------------------------------------------------------- */
@@ -308,6 +312,8 @@ int temporal__rpc_conn_new(struct temporal__rpc_conn **out,
         return temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory");
     grpc_init();
     c->target = temporal__strdup(opts->target);
+    c->metrics = opts->metrics;
+    c->namespace_name = temporal__strdup(namespace_name);
     c->default_timeout_ms = opts->rpc_timeout_ms > 0 ? opts->rpc_timeout_ms : DEFAULT_RPC_TIMEOUT_MS;
     size_t cap = 4 + opts->metadata_count;
     c->metadata = calloc(cap, sizeof(*c->metadata));
@@ -434,6 +440,11 @@ fail:
     return rc;
 }
 
+struct temporal_metrics *temporal__rpc_conn_metrics(const struct temporal__rpc_conn *conn)
+{
+    return conn ? conn->metrics : NULL;
+}
+
 void temporal__rpc_conn_free(struct temporal__rpc_conn *c)
 {
     if (c == NULL)
@@ -446,6 +457,7 @@ void temporal__rpc_conn_free(struct temporal__rpc_conn *c)
     }
     free(c->metadata);
     free(c->target);
+    free(c->namespace_name);
     free(c);
     grpc_shutdown();
 }
@@ -650,6 +662,32 @@ static int report_failure(const char *method, const char *target, const struct a
     return code;
 }
 
+/* temporal_request / temporal_long_request and their failure and latency metrics.  A
+ * cancelled call (a poll stopped at shutdown) is counted but is no failure. */
+static void record_call(struct temporal__rpc_conn *conn, const char *method, bool long_poll,
+                        int rc, const struct temporal_error *err, int64_t elapsed_ms)
+{
+    if (conn->metrics == NULL)
+        return;
+    const char *op = short_method(method);
+    const char *labels[] = {"operation", op, "namespace", conn->namespace_name, NULL};
+    temporal__metric_add(conn->metrics, long_poll ? "temporal_long_request" : "temporal_request",
+                         1, labels);
+    temporal__metric_record_ms(conn->metrics,
+                               long_poll ? "temporal_long_request_latency"
+                                         : "temporal_request_latency",
+                               (double)elapsed_ms, labels);
+    if (rc != 0 && rc != TEMPORAL_ECANCELED) {
+        int status = err && err->grpc_status >= 0 ? err->grpc_status : GRPC_STATUS_UNKNOWN;
+        const char *failed[] = {"operation", op, "namespace", conn->namespace_name,
+                                "status_code", temporal__rpc_status_name(status), NULL};
+        temporal__metric_add(conn->metrics,
+                             long_poll ? "temporal_long_request_failure"
+                                       : "temporal_request_failure",
+                             1, failed);
+    }
+}
+
 int temporal__rpc_call(struct temporal__rpc_conn *conn, const char *method,
                        const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
                        ProtobufCMessage **resp_out, const struct temporal__rpc_call_options *co,
@@ -760,6 +798,7 @@ int temporal__rpc_call(struct temporal__rpc_conn *conn, const char *method,
     }
     attempt_result_release(&previous);
     grpc_slice_unref(request);
+    record_call(conn, method, co->long_poll, rc, err, temporal__now_monotonic_ms() - start);
     return rc;
 }
 

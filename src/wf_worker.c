@@ -302,6 +302,35 @@ static const struct temporal__wf_def *find_workflow(const struct temporal_worker
     return NULL;
 }
 
+/* temporal_workflow_completed / _failed / _canceled / _continue_as_new, counted when the
+ * completion carrying the run's terminal command was accepted. */
+static void count_outcome(struct temporal_worker *w, struct temporal_workflow_ctx *run,
+                          temporal__pb_command **commands, size_t n)
+{
+    const char *type = temporal__wf_run_def(run) ? temporal__wf_run_def(run)->name : NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = NULL;
+        switch (commands[i]->command_type) {
+        case TEMPORAL__API__ENUMS__V1__COMMAND_TYPE__COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
+            name = "temporal_workflow_completed";
+            break;
+        case TEMPORAL__API__ENUMS__V1__COMMAND_TYPE__COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
+            name = "temporal_workflow_failed";
+            break;
+        case TEMPORAL__API__ENUMS__V1__COMMAND_TYPE__COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION:
+            name = "temporal_workflow_canceled";
+            break;
+        case TEMPORAL__API__ENUMS__V1__COMMAND_TYPE__COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
+            name = "temporal_workflow_continue_as_new";
+            break;
+        default:
+            break;
+        }
+        if (name != NULL)
+            temporal__worker_count(w, name, 1, "workflow_type", type);
+    }
+}
+
 static void respond_failed(struct temporal_worker *w, const wf_task *task, int code,
                            const char *message)
 {
@@ -491,6 +520,8 @@ static int respond_completed(struct temporal_worker *w, const wf_task *task,
     *discarded_out = rc == 0 && resp->reset_history_event_id != 0;
     if (rc == 0)
         protobuf_c_message_free_unpacked(&resp->base, NULL);
+    if (rc == 0 && !*discarded_out)
+        count_outcome(w, run, commands, n);
     if (sticky_attached) {
         pthread_mutex_lock(&w->mu);
         w->sticky_completions--;
@@ -810,6 +841,11 @@ void *temporal__wf_poller_main(void *arg)
         int rc = poll_workflow_task(w, pa->sticky, pa->cancel, &task, &err);
         if (rc == 0) {
             fatal_since = 0;
+            temporal__worker_count(w,
+                                   task->task_token.len > 0
+                                       ? "temporal_workflow_task_queue_poll_succeed"
+                                       : "temporal_workflow_task_queue_poll_empty",
+                                   1, NULL, NULL);
             if (task->task_token.len > 0) {
                 pthread_mutex_lock(&w->mu);
                 if (pa->sticky) {
@@ -818,7 +854,12 @@ void *temporal__wf_poller_main(void *arg)
                 }
                 temporal__worker_note_task(w, true);
                 pthread_mutex_unlock(&w->mu);
+                int64_t task_start_ms = temporal__now_monotonic_ms();
                 handle_task(w, task); /* a task that arrives during shutdown is still handled */
+                temporal__worker_latency(w, "temporal_workflow_task_execution_latency",
+                                         (double)(temporal__now_monotonic_ms() - task_start_ms),
+                                         "workflow_type",
+                                         task->workflow_type ? task->workflow_type->name : NULL);
                 pthread_mutex_lock(&w->mu);
                 temporal__worker_note_task(w, false);
                 pthread_mutex_unlock(&w->mu);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "client_int.h"
+#include "metrics_int.h"
 #include "worker_int.h"
 
 #define WS(name) TEMPORAL__WORKFLOW_SERVICE(name)
@@ -235,6 +236,22 @@ void temporal_worker_stop(struct temporal_worker *w)
     pthread_mutex_unlock(&w->mu);
 }
 
+void temporal__worker_count(struct temporal_worker *w, const char *name, int64_t delta,
+                            const char *type_key, const char *type_value)
+{
+    const char *labels[] = {"namespace", w->namespace_name, "task_queue", w->task_queue,
+                            type_key, type_value, NULL};
+    temporal__metric_add(temporal__rpc_conn_metrics(w->conn), name, delta, labels);
+}
+
+void temporal__worker_latency(struct temporal_worker *w, const char *name, double ms,
+                              const char *type_key, const char *type_value)
+{
+    const char *labels[] = {"namespace", w->namespace_name, "task_queue", w->task_queue,
+                            type_key, type_value, NULL};
+    temporal__metric_record_ms(temporal__rpc_conn_metrics(w->conn), name, ms, labels);
+}
+
 void temporal__worker_note_task(struct temporal_worker *w, bool arrived)
 {
     if (arrived)
@@ -385,6 +402,7 @@ static void *poller_main(void *arg)
         pthread_mutex_lock(&w->mu);
         if (rc == 0 && task->task_token.len > 0) {
             fatal_since = 0;
+            temporal__worker_count(w, "temporal_activity_task_received", 1, NULL, NULL);
             struct temporal_activity_ctx *ctx = temporal__activity_ctx_new(w, task);
             if (ctx != NULL) {
                 enqueue_task(w, ctx); /* the slot goes with the task */
@@ -395,6 +413,7 @@ static void *poller_main(void *arg)
             /* Out of memory: the server retries the task after its timeout. */
         } else if (rc == 0) {
             protobuf_c_message_free_unpacked(&task->base, NULL); /* empty poll */
+            temporal__worker_count(w, "temporal_activity_poll_no_task", 1, NULL, NULL);
             fatal_since = 0;
         }
         w->free_slots++;
@@ -529,6 +548,10 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
     }
     uint32_t activity_pollers = w->activity_count > 0 ? w->max_activity_pollers : 0;
     uint32_t workflow_pollers = w->workflow_count > 0 ? w->max_workflow_pollers : 0;
+    if (w->workflow_count > 0)
+        temporal__worker_count(w, "temporal_worker_start", 1, "worker_type", "WorkflowWorker");
+    if (w->activity_count > 0)
+        temporal__worker_count(w, "temporal_worker_start", 1, "worker_type", "ActivityWorker");
     /* With a cache, some pollers take the sticky queue (at least one of each kind). */
     uint32_t sticky_pollers = w->max_cached_workflows > 0 && workflow_pollers > 0
                                   ? (workflow_pollers > 1 ? workflow_pollers / 2 : 1)

@@ -133,6 +133,16 @@ struct temporal_worker {
  *  Called with |mu| held. */
 void temporal__worker_note_task(struct temporal_worker *w, bool arrived);
 
+/**
+ * Records worker metric |name| (a counter: adds |delta|; a histogram: records |ms|) with
+ * labels namespace and task_queue, plus |type_key| = |type_value| when |type_key| is set
+ * (workflow_type, activity_type, worker_type).  No-op without a metrics registry.
+ */
+void temporal__worker_count(struct temporal_worker *w, const char *name, int64_t delta,
+                            const char *type_key, const char *type_value);
+void temporal__worker_latency(struct temporal_worker *w, const char *name, double ms,
+                              const char *type_key, const char *type_value);
+
 /** Fills the deployment options message of |w| (NULL if the worker has none). */
 Temporal__Api__Deployment__V1__WorkerDeploymentOptions *
 temporal__worker_deployment(const struct temporal_worker *w,

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Extract the Temporal API descriptors from the pinned `temporalio` PyPI package.
+"""Extract the Temporal API descriptors from the pinned `temporalio` PyPI package, and the
+OpenTelemetry protocol (OTLP) metrics and trace service descriptors from the pinned
+`opentelemetry-proto` package.
 
 Writes a serialized google.protobuf.FileDescriptorSet holding every `temporal/api/*`
 file and everything it imports (google/protobuf, google/api, google/rpc, nexus ...),
@@ -21,10 +23,14 @@ from google.protobuf import descriptor_pb2
 import temporalio
 import temporalio.api
 import google.rpc.status_pb2  # noqa: F401  (google.rpc.Status, for gRPC error details)
+from importlib.metadata import version as dist_version
+# OTLP/gRPC export of metrics and traces (the collector services import the data models).
+import opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 as otlp_metrics
+import opentelemetry.proto.collector.trace.v1.trace_service_pb2 as otlp_trace
 
 
 def load_all_api_modules():
-    modules = [sys.modules["google.rpc.status_pb2"]]
+    modules = [sys.modules["google.rpc.status_pb2"], otlp_metrics, otlp_trace]
     for info in pkgutil.walk_packages(temporalio.api.__path__, "temporalio.api."):
         if info.name.endswith("_pb2"):
             modules.append(importlib.import_module(info.name))
@@ -87,7 +93,9 @@ def main():
             fh.write(f.name + "\n")
     with open(out_version, "w") as fh:
         fh.write(temporalio.__version__ + "\n")
+        fh.write(dist_version("opentelemetry-proto") + "\n")
     print(f"temporal API descriptors: temporalio {temporalio.__version__}, "
+          f"opentelemetry-proto {dist_version('opentelemetry-proto')}, "
           f"{len(files)} files, {rewritten} proto3 optional fields rewritten")
 
 

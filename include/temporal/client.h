@@ -20,6 +20,7 @@
 
 #include "common.h"
 #include "error.h"
+#include "metrics.h"
 #include "payload.h"
 
 TEMPORAL_EXTERN_C_BEGIN
@@ -82,6 +83,11 @@ struct temporal_client_options {
     int64_t connect_timeout_ms;
     /** Deadline of each operation, retries included (not long polls).  Default 10000. */
     int64_t rpc_timeout_ms;
+    /**
+     * Optional.  Where the client and its workers record SDK metrics (temporal/metrics.h).
+     * Borrowed: it must outlive the client and its workers.
+     */
+    struct temporal_metrics *metrics;
 };
 
 #define TEMPORAL_CLIENT_OPTIONS_INIT { .self_size = sizeof(struct temporal_client_options) }

@@ -52,6 +52,8 @@
 #include "common.h"
 #include "envconfig.h"
 #include "error.h"
+#include "metrics.h"
+#include "otel.h"
 #include "worker.h"
 
 TEMPORAL_EXTERN_C_BEGIN
@@ -155,6 +157,37 @@ TEMPORAL_API int temporal_lambda_on_shutdown(struct temporal_lambda_config *cfg,
 TEMPORAL_API int temporal_lambda_run_worker(const struct temporal_deployment_version *version,
                                             temporal_lambda_configure_fn configure,
                                             void *user_data);
+
+/* Observability ----------------------------------------------------------------------------- */
+
+/** Options of temporal_lambda_otel_apply_defaults().  Start from TEMPORAL_LAMBDA_OTEL_OPTIONS_INIT. */
+struct temporal_lambda_otel_options {
+    size_t self_size;
+    /** Collector "host:port".  NULL: $OTEL_EXPORTER_OTLP_ENDPOINT, else "localhost:4317".  Copied. */
+    const char *endpoint;
+    /**
+     * service.name.  NULL: $OTEL_SERVICE_NAME, else $AWS_LAMBDA_FUNCTION_NAME, else
+     * "temporal-lambda-worker".  Copied.
+     */
+    const char *service_name;
+    /** Period of the background export.  0: 10000.  Every invocation also flushes. */
+    int64_t metric_export_interval_ms;
+};
+
+#define TEMPORAL_LAMBDA_OTEL_OPTIONS_INIT { .self_size = sizeof(struct temporal_lambda_otel_options) }
+
+/**
+ * The seeds' "apply defaults" of the OpenTelemetry module, for metrics: call it in
+ * |configure|.  Creates a metrics registry (cfg->client.metrics) and an OTLP/gRPC exporter
+ * (temporal/otel.h) that live as long as the Lambda worker, and adds a shutdown hook that
+ * flushes the metrics at the end of every invocation, bounded by the invocation's deadline,
+ * so that nothing recorded during the invocation is lost.  No connection is made here.
+ * Returns 0, TEMPORAL_EINVAL (called twice, or bad options) or TEMPORAL_ENOMEM.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_lambda_otel_apply_defaults(struct temporal_lambda_config *cfg,
+                                                     const struct temporal_lambda_otel_options *opts,
+                                                     struct temporal_error *err);
 
 /* For hosts that run their own runtime loop ------------------------------------------------ */
 

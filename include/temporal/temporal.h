@@ -7,11 +7,13 @@
 #include "common.h"
 #include "version.h"
 #include "error.h"
+#include "metrics.h"
 #include "payload.h"
 #include "client.h"
 #include "envconfig.h"
 #include "activity.h"
 #include "workflow.h"
 #include "worker.h"
+#include "otel.h"
 
 #endif /* TEMPORAL_TEMPORAL_H */

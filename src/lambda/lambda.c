@@ -52,6 +52,12 @@ struct temporal_lambda_config_private {
     size_t reg_count;
     struct hook *hooks;
     size_t hook_count;
+    /* The deadline of the invocation being served (epoch ms), for hooks that must finish
+     * before it (the metrics flush). */
+    int64_t deadline_epoch_ms;
+    /* temporal_lambda_otel_apply_defaults(): owned, freed with the worker. */
+    struct temporal_metrics *metrics;
+    struct temporal_otel_exporter *exporter;
 };
 
 struct temporal_lambda_worker {
@@ -148,6 +154,71 @@ int temporal_lambda_on_shutdown(struct temporal_lambda_config *cfg, temporal_lam
         return TEMPORAL_ENOMEM;
     p->hooks = hooks;
     hooks[p->hook_count++] = (struct hook){hook, user_data};
+    return 0;
+}
+
+/* OpenTelemetry -------------------------------------------------------------------------------- */
+
+enum { FLUSH_MARGIN_MS = 100, FLUSH_MAX_MS = 5000 };
+
+/* The shutdown hook of temporal_lambda_otel_apply_defaults(): exports everything recorded,
+ * finishing before the invocation's deadline. */
+static int flush_metrics(void *user_data, struct temporal_error *err)
+{
+    struct temporal_lambda_config_private *p = user_data;
+    int64_t left = p->deadline_epoch_ms - tl_now_epoch_ms() - FLUSH_MARGIN_MS;
+    int64_t timeout = left < FLUSH_MAX_MS ? left : FLUSH_MAX_MS;
+    if (timeout < 1)
+        return tl_fail(err, TEMPORAL_ETIMEDOUT,
+                       "no time left before the invocation deadline to flush metrics");
+    int rc = temporal_otel_exporter_flush(p->exporter, timeout, err);
+    if (rc == 0)
+        tl_log(TEMPORAL_LOG_DEBUG, NULL, "Metrics flushed to %s",
+               temporal_otel_exporter_endpoint(p->exporter));
+    return rc;
+}
+
+int temporal_lambda_otel_apply_defaults(struct temporal_lambda_config *cfg,
+                                        const struct temporal_lambda_otel_options *opts,
+                                        struct temporal_error *err)
+{
+    struct temporal_lambda_otel_options o = TEMPORAL_LAMBDA_OTEL_OPTIONS_INIT;
+    if (opts != NULL) {
+        if (opts->self_size < sizeof(size_t) || opts->self_size > 4096)
+            return tl_fail(err, TEMPORAL_EINVAL,
+                           "OpenTelemetry options must be made with TEMPORAL_LAMBDA_OTEL_OPTIONS_INIT");
+        memcpy(&o, opts, opts->self_size < sizeof(o) ? opts->self_size : sizeof(o));
+    }
+    if (cfg == NULL || cfg->private_ == NULL)
+        return tl_fail(err, TEMPORAL_EINVAL, "temporal_lambda_otel_apply_defaults needs the config");
+    struct temporal_lambda_config_private *p = cfg->private_;
+    if (p->exporter != NULL)
+        return tl_fail(err, TEMPORAL_EINVAL, "OpenTelemetry defaults are already applied");
+    const char *service = o.service_name;
+    if (empty(service))
+        service = getenv("OTEL_SERVICE_NAME");
+    if (empty(service))
+        service = getenv("AWS_LAMBDA_FUNCTION_NAME");
+    if (empty(service))
+        service = "temporal-lambda-worker";
+    struct temporal_otel_options eo = TEMPORAL_OTEL_OPTIONS_INIT;
+    eo.endpoint = o.endpoint;
+    eo.service_name = service;
+    eo.export_interval_ms = o.metric_export_interval_ms;
+    int rc = temporal_metrics_new(&p->metrics);
+    if (rc != 0)
+        return tl_fail(err, rc, "out of memory");
+    rc = temporal_otel_exporter_new(&p->exporter, p->metrics, &eo, err);
+    if (rc == 0)
+        rc = temporal_lambda_on_shutdown(cfg, flush_metrics, p);
+    if (rc != 0) {
+        temporal_otel_exporter_free(p->exporter);
+        temporal_metrics_free(p->metrics);
+        p->exporter = NULL;
+        p->metrics = NULL;
+        return rc;
+    }
+    cfg->client.metrics = p->metrics;
     return 0;
 }
 
@@ -307,6 +378,8 @@ void temporal_lambda_worker_free(struct temporal_lambda_worker *lw)
         free(lw->priv.regs[i].name);
     free(lw->priv.regs);
     free(lw->priv.hooks);
+    temporal_otel_exporter_free(lw->priv.exporter);
+    temporal_metrics_free(lw->priv.metrics);
     temporal_config_profile_cleanup(&lw->profile);
     free(lw->deployment_name);
     free(lw->build_id);
@@ -502,6 +575,7 @@ int temporal_lambda_worker_invoke(struct temporal_lambda_worker *lw,
     int64_t work = remaining - buffer;
     int64_t stop_at = start_ms + work;
 
+    lw->priv.deadline_epoch_ms = inv->deadline_epoch_ms;
     tl_log_set_request_id(inv->request_id);
     if (!empty(inv->trace_id))
         setenv("_X_AMZN_TRACE_ID", inv->trace_id, 1);

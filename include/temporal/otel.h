@@ -1,0 +1,80 @@
+/*
+ * temporal-c: OpenTelemetry export of the SDK metrics (temporal/metrics.h) over OTLP/gRPC,
+ * to a collector such as the ADOT Lambda layer's on localhost:4317.
+ *
+ * An exporter reads one registry and sends all of its series (cumulative) in one
+ * ExportMetricsServiceRequest: every |export_interval_ms| on its own thread, and whenever
+ * temporal_otel_exporter_flush() is called (from a Lambda shutdown hook, for instance, so
+ * that nothing recorded during an invocation is lost when the invocation ends).
+ * Resource attributes: service.name, telemetry.sdk.name "temporal-c", telemetry.sdk.version.
+ * Instrumentation scope: "temporal-sdk".
+ */
+#ifndef TEMPORAL_OTEL_H
+#define TEMPORAL_OTEL_H
+
+#include "common.h"
+#include "error.h"
+#include "metrics.h"
+
+TEMPORAL_EXTERN_C_BEGIN
+
+/** An OTLP exporter.  Opaque. */
+struct temporal_otel_exporter;
+
+/** Options of temporal_otel_exporter_new().  Start from TEMPORAL_OTEL_OPTIONS_INIT. */
+struct temporal_otel_options {
+    size_t self_size;
+    /**
+     * Collector address "host:port" (a leading "http://" or "grpc://" is dropped; the
+     * connection is plaintext, as to a collector on the same host).  NULL:
+     * $OTEL_EXPORTER_OTLP_ENDPOINT, else "localhost:4317".  Copied.
+     */
+    const char *endpoint;
+    /**
+     * The service.name resource attribute.  NULL: $OTEL_SERVICE_NAME, else
+     * $AWS_LAMBDA_FUNCTION_NAME, else "temporal-c".  Copied.
+     */
+    const char *service_name;
+    /** Period of the background export.  0: 10000; negative: no background export. */
+    int64_t export_interval_ms;
+    /** Deadline of one background export.  0: 10000. */
+    int64_t export_timeout_ms;
+};
+
+#define TEMPORAL_OTEL_OPTIONS_INIT { .self_size = sizeof(struct temporal_otel_options) }
+
+/**
+ * Creates an exporter of |metrics| (borrowed: it must outlive the exporter) and starts its
+ * background thread.  Does no network I/O yet.  |*out| is freed with
+ * temporal_otel_exporter_free().
+ * Returns 0, TEMPORAL_EINVAL (bad endpoint) or TEMPORAL_ENOMEM.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_otel_exporter_new(struct temporal_otel_exporter **out,
+                                            struct temporal_metrics *metrics,
+                                            const struct temporal_otel_options *opts,
+                                            struct temporal_error *err);
+
+/**
+ * Exports everything recorded so far, now, on the calling thread, waiting at most
+ * |timeout_ms| (> 0).  Thread-safe (exports never overlap).
+ * Returns 0 or the export's error (e.g. TEMPORAL_EUNAVAILABLE: no collector listening).
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_otel_exporter_flush(struct temporal_otel_exporter *e, int64_t timeout_ms,
+                                              struct temporal_error *err);
+
+/** The resolved endpoint and service name (borrowed from |e|).  Since: 0.1 */
+TEMPORAL_API const char *temporal_otel_exporter_endpoint(const struct temporal_otel_exporter *e);
+TEMPORAL_API const char *temporal_otel_exporter_service_name(const struct temporal_otel_exporter *e);
+
+/**
+ * Stops the background thread and frees the exporter (it does not export: flush first to
+ * send what is left).  NULL is a no-op.
+ * Since: 0.1
+ */
+TEMPORAL_API void temporal_otel_exporter_free(struct temporal_otel_exporter *e);
+
+TEMPORAL_EXTERN_C_END
+
+#endif /* TEMPORAL_OTEL_H */
