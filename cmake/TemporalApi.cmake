@@ -4,6 +4,8 @@
 # package in ${TEMPORAL_VENV} (tools/extract_descriptors.py writes a FileDescriptorSet of
 # temporal/api/* and everything it imports, rewritten for protobuf-c 1.4), then
 # `protoc --descriptor_set_in=... --c_out=...` generates C into the build tree.
+# The same descriptor set carries the OpenTelemetry protocol (OTLP) metrics and trace
+# services from the pinned `opentelemetry-proto` package, for the OTLP exporter (otel.c).
 # Result: the OBJECT library `temporal_api_proto`, folded into libtemporal.
 
 set(TEMPORAL_API_DIR ${CMAKE_BINARY_DIR}/temporal-api)
