@@ -3,10 +3,13 @@
  * provided.al2023 custom runtime: it serves Worker Deployment Version my-app / build-1 and
  * runs SampleWorkflow, which calls hello_activity, on the task queue from
  * $TEMPORAL_TASK_QUEUE (default "hello-lambda-task-queue").  The connection comes from
- * temporal.toml and TEMPORAL_* variables (docs/DEPLOY.md).
+ * temporal.toml and TEMPORAL_* variables (docs/DEPLOY.md).  With HELLO_LAMBDA_OTEL=1 it
+ * also exports the SDK metrics over OTLP to the collector on localhost:4317 (the ADOT
+ * Collector layer, configured by otel-collector-config.yaml), flushed in every invocation.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <temporal/lambda.h>
 #include <temporal/temporal.h>
@@ -36,9 +39,15 @@ static int sample_workflow(struct temporal_workflow_ctx *ctx, const struct tempo
 static int configure(struct temporal_lambda_config *cfg, void *user_data,
                      struct temporal_error *err)
 {
-    (void)user_data, (void)err;
+    (void)user_data;
     if (cfg->worker.task_queue == NULL) /* $TEMPORAL_TASK_QUEUE was not set */
         cfg->worker.task_queue = "hello-lambda-task-queue";
+    const char *otel = getenv("HELLO_LAMBDA_OTEL");
+    if (otel != NULL && strcmp(otel, "1") == 0) {
+        int rc = temporal_lambda_otel_apply_defaults(cfg, NULL, err);
+        if (rc != 0)
+            return rc;
+    }
     int rc = temporal_lambda_register_workflow(cfg, "SampleWorkflow", sample_workflow,
                                                TEMPORAL_VERSIONING_BEHAVIOR_PINNED, NULL);
     if (rc == 0)
