@@ -4,6 +4,7 @@
 #   Python tools in the project-local virtualenv .venv (PyPI, exact pins)
 #   toml-test, the TOML conformance suite, built with Go into .deps/bin (exact pin)
 #   aws-lambda-rie, the Lambda Runtime Interface Emulator, built with Go into .deps/bin (exact pin)
+#   otelcol-temporal-c-test, an OpenTelemetry Collector (tools/otelcol), built with Go into .deps/bin (exact pins)
 # Safe to run any number of times; does nothing when everything is in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -100,4 +101,29 @@ if [ ! -x .deps/bin/aws-lambda-rie ] || [ "$(cat "$RIE_STAMP" 2>/dev/null)" != "
   GOBIN="$PWD/.deps/bin" \
     go install "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$RIE_VERSION"
   echo "$RIE_VERSION" > "$RIE_STAMP"
+fi
+
+# otelcol-temporal-c-test, an OpenTelemetry Collector with only the OTLP receiver and the file
+# and debug exporters: the tests export metrics and traces to it and read back what it wrote
+# (tests/otel).  The Go module proxy has no collector binary, so tools/otelcol is a small Go
+# module of ours whose go.mod and go.sum pin every component; OTELCOL_VERSION is the core
+# release they come from and must match tools/otelcol/go.mod.  A stamp records the version and
+# the hash of the sources the binary was built from.
+OTELCOL_VERSION=v0.165.0
+OTELCOL_STAMP=.deps/otelcol-temporal-c-test.version
+otelcol_want="$OTELCOL_VERSION $(cat tools/otelcol/go.mod tools/otelcol/go.sum tools/otelcol/main.go | sha256sum | cut -d' ' -f1)"
+if [ ! -x .deps/bin/otelcol-temporal-c-test ] || [ "$(cat "$OTELCOL_STAMP" 2>/dev/null)" != "$otelcol_want" ]; then
+  if ! command -v go >/dev/null 2>&1; then
+    echo "install-deps: Go is needed to build the OpenTelemetry Collector $OTELCOL_VERSION (https://go.dev/dl/)" >&2
+    exit 1
+  fi
+  if ! grep -q "^[[:space:]]*go.opentelemetry.io/collector/otelcol $OTELCOL_VERSION\$" tools/otelcol/go.mod; then
+    echo "install-deps: tools/otelcol/go.mod does not pin go.opentelemetry.io/collector/otelcol $OTELCOL_VERSION" >&2
+    exit 1
+  fi
+  echo "install-deps: building otelcol-temporal-c-test (OpenTelemetry Collector $OTELCOL_VERSION) into .deps/bin"
+  mkdir -p .deps/bin
+  go build -C tools/otelcol -mod=readonly -trimpath -buildvcs=false -ldflags='-s -w' \
+    -o "$PWD/.deps/bin/otelcol-temporal-c-test" .
+  echo "$otelcol_want" > "$OTELCOL_STAMP"
 fi
