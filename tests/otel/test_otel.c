@@ -110,9 +110,10 @@ static json_t *find_point(struct collector *c, const char *metric, const char *k
 {
     for (int attempt = 0; attempt < 100; attempt++) {
         FILE *f = fopen(c->output, "r");
-        char line[1 << 16];
+        char *line = NULL; /* one export is one line, of any length */
+        size_t line_cap = 0;
         json_t *found = NULL;
-        while (f && !found && fgets(line, sizeof(line), f)) {
+        while (f && !found && getline(&line, &line_cap, f) > 0) {
             json_t *doc = json_loads(line, 0, NULL);
             json_t *rms = json_object_get(doc, "resourceMetrics");
             size_t i, j, k, l, m;
@@ -153,6 +154,7 @@ static json_t *find_point(struct collector *c, const char *metric, const char *k
             }
             json_decref(doc);
         }
+        free(line);
         if (f)
             fclose(f);
         if (found)
