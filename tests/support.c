@@ -1,9 +1,12 @@
 /*
  * Test support.  See support.h.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -171,6 +174,41 @@ int ts_feature_result(struct ts_worker *tw, const char *id, struct temporal_payl
                       struct temporal_error *err)
 {
     return temporal_client_get_workflow_result(tw->client, id, NULL, 60000, result, err);
+}
+
+int ts_free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+    socklen_t len = sizeof(a);
+    getsockname(s, (struct sockaddr *)&a, &len);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+bool ts_port_open(int port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool ok = connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
+    close(s);
+    return ok;
+}
+
+void ts_set_current_version(const char *deployment, const char *build_id)
+{
+    int rc = 1;
+    for (int i = 0; i < 50 && rc != 0; i++) {
+        rc = ts_cli(NULL, 0,
+                    "worker deployment set-current-version --deployment-name %s --build-id %s -y",
+                    deployment, build_id);
+        if (rc != 0)
+            ts_sleep_ms(200);
+    }
+    if (rc != 0)
+        fail_msg("could not make %s / %s the current version", deployment, build_id);
 }
 
 void ts_sleep_ms(int64_t ms)

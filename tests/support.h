@@ -94,6 +94,19 @@ void ts_feature_start(struct ts_worker *tw, const char *type, const struct tempo
 int ts_feature_result(struct ts_worker *tw, const char *id, struct temporal_payloads *result,
                       struct temporal_error *err);
 
+/** A TCP port on 127.0.0.1 that was free a moment ago (for a server the test starts). */
+int ts_free_port(void);
+
+/** Whether something accepts connections on 127.0.0.1:|port|. */
+bool ts_port_open(int port);
+
+/**
+ * Makes |deployment| / |build_id| the current Worker Deployment Version with the CLI,
+ * retrying for up to 10 s while the version is not yet registered (a worker of that version
+ * registers it at its first poll).  Fails the test if it never succeeds.
+ */
+void ts_set_current_version(const char *deployment, const char *build_id);
+
 /** Sleeps |ms| milliseconds (of the test's own thread). */
 void ts_sleep_ms(int64_t ms);
 

@@ -12,10 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "support.h"
@@ -33,27 +30,6 @@ struct rie {
     char deployment[96];
     char task_queue[96];
 };
-
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
-    socklen_t len = sizeof(a);
-    getsockname(s, (struct sockaddr *)&a, &len);
-    close(s);
-    return ntohs(a.sin_port);
-}
-
-static bool port_open(int port)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bool ok = connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
-    close(s);
-    return ok;
-}
 
 /* Whether |env| (|n| entries) already sets the variable that |entry| sets. */
 static bool env_has(const char *const *env, size_t n, const char *entry)
@@ -82,8 +58,8 @@ static void rie_start(struct rie *r, int timeout_s, const char *const *extra_env
     snprintf(r->pid_file, sizeof(r->pid_file), "%s/pid", r->dir);
     ts_unique(r->deployment, sizeof(r->deployment), "rie-dep");
     ts_unique(r->task_queue, sizeof(r->task_queue), "rie-tq");
-    r->port = free_port();
-    int api_port = free_port();
+    r->port = ts_free_port();
+    int api_port = ts_free_port();
 
     char rie_path[512], emu_addr[64], api_addr[64];
     snprintf(rie_path, sizeof(rie_path), "%s/.deps/bin/aws-lambda-rie",
@@ -140,9 +116,9 @@ static void rie_start(struct rie *r, int timeout_s, const char *const *extra_env
     posix_spawnattr_destroy(&sa);
     if (rc != 0)
         fail_msg("cannot start %s: %s (run scripts/install-deps.sh)", rie_path, strerror(rc));
-    for (int i = 0; i < 200 && !port_open(r->port); i++)
+    for (int i = 0; i < 200 && !ts_port_open(r->port); i++)
         ts_sleep_ms(50);
-    assert_true(port_open(r->port));
+    assert_true(ts_port_open(r->port));
 }
 
 /* Removes the whole process group (RIE and the function) and the scratch directory. */
@@ -224,16 +200,7 @@ static void register_version(struct rie *r)
     char body[4096];
     assert_int_equal(rie_invoke(r, body, sizeof(body)), 200);
     assert_string_equal(body, "null");
-    int rc = 1;
-    for (int i = 0; i < 50 && rc != 0; i++) {
-        rc = ts_cli(NULL, 0,
-                    "worker deployment set-current-version --deployment-name %s "
-                    "--build-id build-1 -y",
-                    r->deployment);
-        if (rc != 0)
-            ts_sleep_ms(200);
-    }
-    assert_int_equal(rc, 0);
+    ts_set_current_version(r->deployment, "build-1");
 }
 
 static void start(struct temporal_client *client, struct rie *r, const char *type,

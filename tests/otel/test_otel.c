@@ -11,10 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <temporal/lambda.h>
@@ -30,27 +27,6 @@ struct collector {
     char endpoint[32];
 };
 
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
-    socklen_t len = sizeof(a);
-    getsockname(s, (struct sockaddr *)&a, &len);
-    close(s);
-    return ntohs(a.sin_port);
-}
-
-static bool port_open(int port)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bool ok = connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
-    close(s);
-    return ok;
-}
-
 static const char *str_or_empty(json_t *v)
 {
     const char *s = json_string_value(v);
@@ -63,7 +39,7 @@ static void collector_start(struct collector *c)
     snprintf(c->dir, sizeof(c->dir), "/tmp/otelcol-XXXXXX");
     assert_non_null(mkdtemp(c->dir));
     snprintf(c->output, sizeof(c->output), "%s/received.jsonl", c->dir);
-    int port = free_port();
+    int port = ts_free_port();
     snprintf(c->endpoint, sizeof(c->endpoint), "127.0.0.1:%d", port);
     const char *src = getenv("TEMPORAL_C_SOURCE_DIR");
     char bin[512], config[512], log[160], env_endpoint[96], env_output[192];
@@ -89,9 +65,9 @@ static void collector_start(struct collector *c)
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
         fail_msg("cannot start %s: %s (run scripts/install-deps.sh)", bin, strerror(rc));
-    for (int i = 0; i < 300 && !port_open(port); i++)
+    for (int i = 0; i < 300 && !ts_port_open(port); i++)
         ts_sleep_ms(50);
-    assert_true(port_open(port));
+    assert_true(ts_port_open(port));
 }
 
 static void collector_stop(struct collector *c)
@@ -370,16 +346,7 @@ static void lambda_flush_inside_invocation(void **state)
         .deadline_epoch_ms = (int64_t)time(NULL) * 1000 + 3500,
     };
     TS_OK(temporal_lambda_worker_invoke(lw, &inv, &err), err); /* registers the version */
-    int cli = 1;
-    for (int i = 0; i < 50 && cli != 0; i++) {
-        cli = ts_cli(NULL, 0,
-                     "worker deployment set-current-version --deployment-name %s "
-                     "--build-id build-1 -y",
-                     deployment);
-        if (cli != 0)
-            ts_sleep_ms(200);
-    }
-    assert_int_equal(cli, 0);
+    ts_set_current_version(deployment, "build-1");
     struct temporal_client *client = ts_connect();
     char id[128];
     start_hello(client, tq, id, sizeof(id));
