@@ -19,6 +19,7 @@
 
 #define DEFAULT_INTERVAL_MS 10000
 #define DEFAULT_TIMEOUT_MS 10000
+#define MAX_INTERVAL_MS (7LL * 24 * 3600 * 1000)
 #define METRICS_EXPORT "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"
 
 typedef Opentelemetry__Proto__Common__V1__KeyValue pb_kv;
@@ -339,7 +340,13 @@ int temporal_otel_exporter_new(struct temporal_otel_exporter **out,
     *out = NULL;
     const char *endpoint =
         first_set(o.endpoint, getenv("OTEL_EXPORTER_OTLP_ENDPOINT"), NULL, "localhost:4317");
-    const char *schemes[] = {"http://", "https://", "grpc://"};
+    if (strncasecmp(endpoint, "https://", 8) == 0)
+        return temporal__fail(err, TEMPORAL_EINVAL, -1,
+                              "OpenTelemetry endpoint '%s': TLS to the collector is not supported; "
+                              "export to a collector on the same host (e.g. localhost:4317), "
+                              "which forwards over TLS",
+                              endpoint);
+    const char *schemes[] = {"http://", "grpc://"};
     for (size_t i = 0; i < TEMPORAL__ARRAY_LEN(schemes); i++)
         if (strncasecmp(endpoint, schemes[i], strlen(schemes[i])) == 0)
             endpoint += strlen(schemes[i]);
@@ -356,6 +363,8 @@ int temporal_otel_exporter_new(struct temporal_otel_exporter **out,
         e->endpoint[len - 1] = '\0';
     e->service_name = temporal__strdup(service);
     e->interval_ms = o.export_interval_ms == 0 ? DEFAULT_INTERVAL_MS : o.export_interval_ms;
+    if (e->interval_ms > MAX_INTERVAL_MS)
+        e->interval_ms = MAX_INTERVAL_MS;
     e->timeout_ms = o.export_timeout_ms > 0 ? o.export_timeout_ms : DEFAULT_TIMEOUT_MS;
     pthread_mutex_init(&e->export_mu, NULL);
     pthread_mutex_init(&e->mu, NULL);
@@ -394,8 +403,23 @@ int temporal_otel_exporter_flush(struct temporal_otel_exporter *e, int64_t timeo
     if (e == NULL || timeout_ms <= 0)
         return temporal__fail(err, TEMPORAL_EINVAL, -1,
                               "temporal_otel_exporter_flush needs an exporter and a timeout > 0");
-    pthread_mutex_lock(&e->export_mu);
-    int rc = export_now(e, timeout_ms, err);
+    /* Another export (the background one) may be in flight: wait for it only as long as
+     * this flush may take, and give the RPC what is left. */
+    int64_t start = temporal__now_monotonic_ms();
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(timeout_ms / 1000);
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    if (pthread_mutex_timedlock(&e->export_mu, &until) != 0)
+        return temporal__fail(err, TEMPORAL_ETIMEDOUT, -1,
+                              "metrics flush: an export to %s was still in flight after %lld ms",
+                              e->endpoint, (long long)timeout_ms);
+    int64_t left = timeout_ms - (temporal__now_monotonic_ms() - start);
+    int rc = export_now(e, left > 1 ? left : 1, err);
     pthread_mutex_unlock(&e->export_mu);
     return rc;
 }

@@ -27,6 +27,7 @@
 #define STICKY_DRAIN_MAX_MS 2000
 /* With poll-complete-on-shutdown the server ends in-flight polls; don't wait forever. */
 #define DRAIN_WAIT_MS 15000
+#define SHUTDOWN_WORKER_TIMEOUT_MS 5000
 
 /* Small helpers ------------------------------------------------------------------------------ */
 
@@ -89,6 +90,11 @@ int temporal_worker_new(struct temporal_worker **out, struct temporal_client *cl
     if (o.graceful_shutdown_timeout_ms < 0)
         return temporal__fail(err, TEMPORAL_EINVAL, -1,
                               "worker option 'graceful_shutdown_timeout_ms' must be >= 0");
+    if (o.shutdown_timeout_ms < 0 ||
+        (o.shutdown_timeout_ms > 0 && o.shutdown_timeout_ms < o.graceful_shutdown_timeout_ms))
+        return temporal__fail(err, TEMPORAL_EINVAL, -1,
+                              "worker option 'shutdown_timeout_ms' must be 0 (no bound) or at "
+                              "least 'graceful_shutdown_timeout_ms'");
     const struct temporal_deployment_options *d = &o.deployment;
     if (d->use_versioning && (temporal__empty(d->deployment_name) || temporal__empty(d->build_id)))
         return temporal__fail(err, TEMPORAL_EINVAL, -1,
@@ -122,6 +128,7 @@ int temporal_worker_new(struct temporal_worker **out, struct temporal_client *cl
     w->max_activity_pollers = o.max_activity_pollers ? o.max_activity_pollers
                                                      : DEFAULT_MAX_ACTIVITY_POLLERS;
     w->graceful_shutdown_timeout_ms = o.graceful_shutdown_timeout_ms;
+    w->shutdown_timeout_ms = o.shutdown_timeout_ms;
     w->max_concurrent_workflow_tasks = o.max_concurrent_workflow_tasks
                                            ? o.max_concurrent_workflow_tasks
                                            : DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS;
@@ -490,7 +497,7 @@ static int describe_namespace(struct temporal_worker *w, struct temporal_error *
 }
 
 /* Tells the server this worker is going away (best effort: errors are ignored). */
-static void shutdown_worker_rpc(struct temporal_worker *w)
+static void shutdown_worker_rpc(struct temporal_worker *w, int64_t timeout_ms)
 {
     Temporal__Api__Enums__V1__TaskQueueType types[2];
     size_t ntypes = 0;
@@ -511,7 +518,7 @@ static void shutdown_worker_rpc(struct temporal_worker *w)
     if (w->workflow_count > 0 && w->max_cached_workflows > 0)
         req.sticky_task_queue = w->sticky_queue;
     struct temporal_error err;
-    struct temporal__rpc_call_options co = { .timeout_ms = 5000 };
+    struct temporal__rpc_call_options co = { .timeout_ms = timeout_ms };
     temporal__rpc_call_discard(w->conn, WS("ShutdownWorker"), &req.base,
                        &temporal__api__workflowservice__v1__shutdown_worker_response__descriptor,
                        &co, &err);
@@ -543,7 +550,9 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
 
     int rc = describe_namespace(w, err);
     if (rc != 0) {
+        pthread_mutex_lock(&w->mu);
         w->running = false;
+        pthread_mutex_unlock(&w->mu);
         return rc;
     }
     uint32_t activity_pollers = w->activity_count > 0 ? w->max_activity_pollers : 0;
@@ -573,7 +582,9 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
         free(w->poll_cancels);
         free(w->executor_threads);
         free(args);
+        pthread_mutex_lock(&w->mu);
         w->running = false;
+        pthread_mutex_unlock(&w->mu);
         return temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory starting the worker");
     }
     uint32_t started = 0;
@@ -608,7 +619,11 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
      *    activities get the graceful timeout, and the workflow tasks their results create
      *    for runs attached to us are still taken from the sticky queue and completed (now
      *    without sticky attributes, which detaches the run). */
-    int64_t grace_end = temporal__now_monotonic_ms() + w->graceful_shutdown_timeout_ms;
+    int64_t stop_ms = temporal__now_monotonic_ms();
+    int64_t hard_end = w->shutdown_timeout_ms > 0 && w->shutdown_timeout_ms < INT64_MAX - stop_ms
+                           ? stop_ms + w->shutdown_timeout_ms
+                           : INT64_MAX;
+    int64_t grace_end = stop_ms + w->graceful_shutdown_timeout_ms;
     pthread_mutex_lock(&w->mu);
     w->grace_end_ms = grace_end > 0 ? grace_end : 1; /* local activities look at it too */
     pthread_cond_broadcast(&w->cv);
@@ -619,6 +634,8 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
      * keep taking them until the queue has been quiet for a while (bounded). */
     if (w->workflow_count > 0 && w->max_cached_workflows > 0) {
         int64_t drain_end = temporal__now_monotonic_ms() + STICKY_DRAIN_MAX_MS;
+        if (drain_end > hard_end)
+            drain_end = hard_end;
         w->last_sticky_task_ms = temporal__now_monotonic_ms();
         for (;;) {
             int64_t now = temporal__now_monotonic_ms();
@@ -636,7 +653,9 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
     while (w->sticky_completions > 0)
         pthread_cond_wait(&w->cv, &w->mu);
     pthread_mutex_unlock(&w->mu);
-    shutdown_worker_rpc(w);
+    int64_t rpc_ms = hard_end - temporal__now_monotonic_ms();
+    shutdown_worker_rpc(w, rpc_ms < SHUTDOWN_WORKER_TIMEOUT_MS ? (rpc_ms > 1 ? rpc_ms : 1)
+                                                               : SHUTDOWN_WORKER_TIMEOUT_MS);
     pthread_mutex_lock(&w->mu);
     w->sticky_released = true;
     pthread_cond_broadcast(&w->cv);
@@ -648,7 +667,10 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
     /* 3. Wait for the pollers; a server that never ends the polls gets them cancelled. */
     pthread_mutex_lock(&w->mu);
     while (w->active_pollers > 0) {
-        int64_t left = shutdown_start + DRAIN_WAIT_MS - temporal__now_monotonic_ms();
+        int64_t wait_end = shutdown_start + DRAIN_WAIT_MS;
+        if (wait_end > hard_end)
+            wait_end = hard_end;
+        int64_t left = wait_end - temporal__now_monotonic_ms();
         if (left <= 0) {
             pthread_mutex_unlock(&w->mu);
             cancel_polls(w);

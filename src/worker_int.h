@@ -76,6 +76,7 @@ struct temporal_worker {
     uint32_t max_concurrent_activities;
     uint32_t max_activity_pollers;
     int64_t graceful_shutdown_timeout_ms;
+    int64_t shutdown_timeout_ms; /* 0: unbounded */
     char *deployment_name;
     char *build_id;
     bool use_versioning;

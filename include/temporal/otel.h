@@ -26,7 +26,7 @@ struct temporal_otel_options {
     size_t self_size;
     /**
      * Collector address "host:port" (a leading "http://" or "grpc://" is dropped; the
-     * connection is plaintext, as to a collector on the same host).  NULL:
+     * connection is plaintext, as to a collector on the same host; "https://" is refused).  NULL:
      * $OTEL_EXPORTER_OTLP_ENDPOINT, else "localhost:4317".  Copied.
      */
     const char *endpoint;
@@ -35,7 +35,7 @@ struct temporal_otel_options {
      * $AWS_LAMBDA_FUNCTION_NAME, else "temporal-c".  Copied.
      */
     const char *service_name;
-    /** Period of the background export.  0: 10000; negative: no background export. */
+    /** Period of the background export.  0: 10000; negative: no background export; at most a week. */
     int64_t export_interval_ms;
     /** Deadline of one background export.  0: 10000. */
     int64_t export_timeout_ms;
@@ -56,9 +56,11 @@ TEMPORAL_API int temporal_otel_exporter_new(struct temporal_otel_exporter **out,
                                             struct temporal_error *err);
 
 /**
- * Exports everything recorded so far, now, on the calling thread, waiting at most
- * |timeout_ms| (> 0).  Thread-safe (exports never overlap).
- * Returns 0 or the export's error (e.g. TEMPORAL_EUNAVAILABLE: no collector listening).
+ * Exports everything recorded so far, now, on the calling thread, taking at most
+ * |timeout_ms| (> 0), including any wait for a background export in flight.  Thread-safe
+ * (exports never overlap).
+ * Returns 0, TEMPORAL_ETIMEDOUT (another export held on for the whole time), or the
+ * export's error (e.g. TEMPORAL_EUNAVAILABLE: no collector listening).
  * Since: 0.1
  */
 TEMPORAL_API int temporal_otel_exporter_flush(struct temporal_otel_exporter *e, int64_t timeout_ms,

@@ -13,7 +13,8 @@
  * in flight are allowed to finish (tasks they bring are run, never dropped) when the server
  * supports it and cancelled otherwise; activities still running are then asked to stop
  * (reason WORKER_SHUTDOWN) and their outcome is still reported.  A task is never lost and no
- * workflow task waits for a timeout in a queue nobody polls.
+ * workflow task waits for a timeout in a queue nobody polls.  |shutdown_timeout_ms| bounds
+ * the whole sequence.
  *
  * Worker Deployment Versioning: when |deployment.use_versioning| is set, every poll and
  * every completion carries the deployment name and build id with mode VERSIONED.
@@ -82,6 +83,15 @@ struct temporal_worker_options {
     /** Optional.  Where the worker's log lines go (workflow logs, task failures); default: nowhere. */
     temporal_log_fn log_fn;
     void *log_user_data;
+    /**
+     * Upper bound of the whole shutdown, from temporal_worker_stop() until
+     * temporal_worker_run() returns, for hosts with a hard deadline (the Lambda runtime).
+     * The graceful timeout, the sticky drain, ShutdownWorker and the wait for in-flight
+     * polls are cut to fit; activities still running are then asked to stop and their
+     * outcome is reported (an activity that ignores the request can still overrun).
+     * 0 (default): no bound.  Must be >= graceful_shutdown_timeout_ms when set.
+     */
+    int64_t shutdown_timeout_ms;
 };
 
 #define TEMPORAL_WORKER_OPTIONS_INIT                                                          \

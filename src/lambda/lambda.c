@@ -32,6 +32,8 @@ enum {
     WARN_WORK_MS = 5000, /* below: a warning */
     IDLE_CHECK_MS = 100,
 };
+/* Lambda's hard limit on an invocation: 15 minutes. */
+#define MAX_INVOCATION_MS (15LL * 60 * 1000)
 
 /* One registration, replayed onto every invocation's worker. */
 struct registration {
@@ -96,6 +98,35 @@ static int64_t clock_ms(clockid_t id)
 
 int64_t tl_now_monotonic_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
 int64_t tl_now_epoch_ms(void) { return clock_ms(CLOCK_REALTIME); }
+
+/* Length of the well-formed UTF-8 sequence at |p| (1..4), or 0 if there is none. */
+static size_t utf8_sequence(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t n = (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : (p[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (n == 0 || (n == 2 && p[0] < 0xC2) || (n == 4 && p[0] > 0xF4))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    if ((n == 3 && p[0] == 0xE0 && p[1] < 0xA0) || (n == 3 && p[0] == 0xED && p[1] >= 0xA0) ||
+        (n == 4 && p[0] == 0xF0 && p[1] < 0x90) || (n == 4 && p[0] == 0xF4 && p[1] >= 0x90))
+        return 0; /* overlong, surrogate, or beyond U+10FFFF */
+    return n;
+}
+
+void tl_utf8_scrub(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        size_t n = utf8_sequence(p);
+        if (n == 0)
+            *p++ = '?';
+        else
+            p += n;
+    }
+}
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
@@ -205,6 +236,8 @@ int temporal_lambda_otel_apply_defaults(struct temporal_lambda_config *cfg,
     eo.endpoint = o.endpoint;
     eo.service_name = service;
     eo.export_interval_ms = o.metric_export_interval_ms;
+    /* Short, so that a missing collector never holds the end-of-invocation flush long. */
+    eo.export_timeout_ms = 2000;
     int rc = temporal_metrics_new(&p->metrics);
     if (rc != 0)
         return tl_fail(err, rc, "out of memory");
@@ -295,15 +328,18 @@ static int finish_config(struct temporal_lambda_worker *lw, struct temporal_erro
         return tl_fail(err, TEMPORAL_EINVAL,
                        "nothing to run: register workflows or activities in the configure "
                        "callback (temporal_lambda_register_workflow / _activity)");
-    if (cfg->worker.graceful_shutdown_timeout_ms < 0)
+    if (cfg->worker.graceful_shutdown_timeout_ms < 0 ||
+        cfg->worker.graceful_shutdown_timeout_ms > MAX_INVOCATION_MS)
         return tl_fail(err, TEMPORAL_EINVAL,
-                       "worker.graceful_shutdown_timeout_ms is %lld: it must not be negative",
-                       (long long)cfg->worker.graceful_shutdown_timeout_ms);
-    if (cfg->shutdown_deadline_buffer_ms < 0)
+                       "worker.graceful_shutdown_timeout_ms is %lld: it must be between 0 and "
+                       "%lld (Lambda's 15-minute limit)",
+                       (long long)cfg->worker.graceful_shutdown_timeout_ms,
+                       (long long)MAX_INVOCATION_MS);
+    if (cfg->shutdown_deadline_buffer_ms < 0 || cfg->shutdown_deadline_buffer_ms > MAX_INVOCATION_MS)
         return tl_fail(err, TEMPORAL_EINVAL,
-                       "shutdown_deadline_buffer_ms is %lld: it must not be negative (0 means "
-                       "graceful_shutdown_timeout_ms + 2000)",
-                       (long long)cfg->shutdown_deadline_buffer_ms);
+                       "shutdown_deadline_buffer_ms is %lld: it must be between 0 (meaning "
+                       "graceful_shutdown_timeout_ms + 2000) and %lld",
+                       (long long)cfg->shutdown_deadline_buffer_ms, (long long)MAX_INVOCATION_MS);
     if (cfg->shutdown_deadline_buffer_ms == 0)
         cfg->shutdown_deadline_buffer_ms =
             cfg->worker.graceful_shutdown_timeout_ms + BUFFER_OVER_GRACEFUL_MS;
@@ -476,6 +512,9 @@ static int run_until(struct temporal_lambda_worker *lw, const char *identity, in
     copts.connect_timeout_ms = connect_ms < left ? connect_ms : left;
     if (copts.connect_timeout_ms < 1)
         copts.connect_timeout_ms = 1;
+    /* No single call (DescribeNamespace at start, say) may outlast the work time. */
+    int64_t rpc_ms = copts.rpc_timeout_ms > 0 ? copts.rpc_timeout_ms : 10000;
+    copts.rpc_timeout_ms = rpc_ms < left ? rpc_ms : (left > 1 ? left : 1);
 
     struct temporal_client *client = NULL;
     struct temporal_error e = {0};
@@ -487,6 +526,11 @@ static int run_until(struct temporal_lambda_worker *lw, const char *identity, in
     struct temporal_worker_options wopts = cfg->worker;
     if (wopts.identity == NULL)
         wopts.identity = identity;
+    /* The worker's shutdown gets the graceful timeout plus half of the rest of the buffer;
+     * the other half is for the hooks, freeing and posting the response. */
+    wopts.shutdown_timeout_ms =
+        wopts.graceful_shutdown_timeout_ms +
+        (cfg->shutdown_deadline_buffer_ms - wopts.graceful_shutdown_timeout_ms) / 2;
     struct temporal_worker *worker = NULL;
     rc = temporal_worker_new(&worker, client, &wopts, &e);
     if (rc != 0)
@@ -503,8 +547,9 @@ static int run_until(struct temporal_lambda_worker *lw, const char *identity, in
         pthread_cond_init(&rs.cv, &ca);
         pthread_condattr_destroy(&ca);
         pthread_t tid;
-        if (pthread_create(&tid, NULL, worker_thread, &rs) != 0) {
-            rc = tl_fail(err, TEMPORAL_ENOMEM, "starting worker: no thread: %s", strerror(errno));
+        int prc = pthread_create(&tid, NULL, worker_thread, &rs);
+        if (prc != 0) {
+            rc = tl_fail(err, TEMPORAL_ENOMEM, "starting worker: no thread: %s", strerror(prc));
         } else {
             const char *reason = wait_for_stop(&rs, stop_at_ms, cfg->idle_exit_ms);
             int64_t stop_started = tl_now_monotonic_ms();

@@ -19,6 +19,13 @@
 /** Fills |err| (if not NULL) with |code| and a formatted message; returns |code|. */
 int tl_fail(struct temporal_error *err, int code, const char *fmt, ...) TL_PRINTF(3, 4);
 
+/**
+ * Makes |s| valid UTF-8 in place, so that JSON encoders accept it: each byte that does not
+ * belong to a well-formed sequence (a character cut by truncation, or foreign bytes) becomes
+ * '?'.
+ */
+void tl_utf8_scrub(char *s);
+
 /** Milliseconds on the monotonic clock, and since the Unix epoch. */
 int64_t tl_now_monotonic_ms(void);
 int64_t tl_now_epoch_ms(void);

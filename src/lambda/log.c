@@ -167,11 +167,17 @@ void tl_log(int level, json_t *fields, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
+    tl_utf8_scrub(message);
     emit(level, fields, message);
 }
 
 void temporal_lambda_log(void *user_data, enum temporal_log_level level, const char *message)
 {
     (void)user_data;
-    emit((int)level, NULL, message ? message : "");
+    char *copy = strdup(message ? message : "");
+    if (copy == NULL)
+        return;
+    tl_utf8_scrub(copy);
+    emit((int)level, NULL, copy);
+    free(copy);
 }

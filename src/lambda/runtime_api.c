@@ -169,12 +169,17 @@ int tl_runtime_post_error(struct tl_runtime *rt, const char *request_id, const c
         snprintf(path, sizeof(path), "/invocation/%s/error", request_id);
     else
         snprintf(path, sizeof(path), "/init/error");
-    json_t *obj = json_pack("{s:s, s:s}", "errorMessage", message ? message : "",
-                            "errorType", error_type ? error_type : "TEMPORAL_UNKNOWN");
+    char *clean = strdup(message ? message : "");
+    if (clean == NULL)
+        return tl_fail(err, TEMPORAL_ENOMEM, "out of memory");
+    tl_utf8_scrub(clean); /* a message cut mid-character would make the JSON invalid */
+    json_t *obj = json_pack("{s:s, s:s}", "errorMessage", clean, "errorType",
+                            error_type ? error_type : "TEMPORAL_UNKNOWN");
+    free(clean);
     char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
     json_decref(obj);
     if (text == NULL)
-        return tl_fail(err, TEMPORAL_ENOMEM, "out of memory");
+        return tl_fail(err, TEMPORAL_ENOMEM, "out of memory encoding the error report");
     char header[256];
     snprintf(header, sizeof(header), "Lambda-Runtime-Function-Error-Type: %s",
              error_type ? error_type : "TEMPORAL_UNKNOWN");

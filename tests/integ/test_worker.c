@@ -323,6 +323,11 @@ static void options_validated(void **state)
     o.deployment.use_versioning = false;
     o.deployment.default_versioning_behavior = TEMPORAL_VERSIONING_BEHAVIOR_PINNED;
     assert_int_equal(temporal_worker_new(&w, c, &o, &err), TEMPORAL_EINVAL);
+    o.deployment.default_versioning_behavior = TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED;
+    o.graceful_shutdown_timeout_ms = 5000;
+    o.shutdown_timeout_ms = 1000; /* the bound must leave room for the grace period */
+    assert_int_equal(temporal_worker_new(&w, c, &o, &err), TEMPORAL_EINVAL);
+    assert_non_null(strstr(err.message, "shutdown_timeout_ms"));
     assert_null(w);
     temporal_client_free(c);
 }

@@ -12,6 +12,7 @@
 
 #include <temporal/lambda.h>
 
+#include "lambda_int.h"
 #include "support.h"
 
 #define TEMPORAL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -429,6 +430,23 @@ static void ten_invocations(void **state)
     clean_env();
 }
 
+/* Messages cut mid-character or carrying foreign bytes become valid UTF-8 (JSON needs it). */
+static void utf8_scrub(void **state)
+{
+    (void)state;
+    char ok[] = "plain, caf\xc3\xa9, \xe2\x82\xac, \xf0\x9f\x98\x80";
+    char copy[sizeof(ok)];
+    memcpy(copy, ok, sizeof(ok));
+    tl_utf8_scrub(copy);
+    assert_string_equal(copy, ok);
+    char cut[] = "ends in half a euro \xe2\x82";
+    tl_utf8_scrub(cut);
+    assert_string_equal(cut, "ends in half a euro ??");
+    char latin1[] = "caf\xe9 \xff \xc0\xaf \xed\xa0\x80";
+    tl_utf8_scrub(latin1);
+    assert_string_equal(latin1, "caf? ? ?? ???");
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -442,6 +460,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(insufficient_time_runs_hooks),
         cmocka_unit_test(hooks_run_after_failed_connect),
         cmocka_unit_test(ten_invocations),
+        cmocka_unit_test(utf8_scrub),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

@@ -295,6 +295,10 @@ static void exporter_options(void **state)
     assert_string_equal(temporal_otel_exporter_service_name(e), "from-env");
     oo.service_name = "from-option";
     temporal_otel_exporter_free(e);
+    oo.endpoint = "https://collector.example:4317"; /* no TLS to the collector */
+    assert_int_equal(temporal_otel_exporter_new(&e, metrics, &oo, &err), TEMPORAL_EINVAL);
+    assert_non_null(strstr(err.message, "TLS"));
+    oo.endpoint = "grpc://127.0.0.1:1";
     TS_OK(temporal_otel_exporter_new(&e, metrics, &oo, &err), err);
     assert_string_equal(temporal_otel_exporter_service_name(e), "from-option");
     temporal_otel_exporter_free(e);
