@@ -43,8 +43,9 @@
  *
  * Logs: one line per event on stderr, a JSON object with "timestamp", "level", "message",
  * "requestId" and fields (AWS_LAMBDA_LOG_FORMAT=Text gives plain text), filtered by
- * AWS_LAMBDA_LOG_LEVEL (DEBUG, INFO (default), WARN, ERROR).  No API key or private key is
- * ever logged.
+ * AWS_LAMBDA_LOG_LEVEL (DEBUG, INFO (default), WARN, ERROR).  gRPC's own log lines go the
+ * same way under temporal_lambda_run_worker() (its errors as WARN).  No API key or private
+ * key is ever logged.
  */
 #ifndef TEMPORAL_LAMBDA_H
 #define TEMPORAL_LAMBDA_H

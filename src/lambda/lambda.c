@@ -9,6 +9,7 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <grpc/support/log.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -664,6 +665,17 @@ int temporal_lambda_worker_invoke(struct temporal_lambda_worker *lw,
     return rc;
 }
 
+/* gRPC's own log lines, as Lambda log lines (else they would be the only non-JSON lines):
+ * its errors are warnings here (the failure they explain is reported by us as an error). */
+static void grpc_log(gpr_log_func_args *args)
+{
+    char source[256];
+    snprintf(source, sizeof(source), "%s:%d", args->file ? args->file : "?", args->line);
+    int level = args->severity == GPR_LOG_SEVERITY_ERROR ? TEMPORAL_LOG_WARN : TEMPORAL_LOG_DEBUG;
+    tl_log(level, json_pack("{s:s}", "source", source), "gRPC: %s",
+           args->message ? args->message : "");
+}
+
 /* The runtime loop --------------------------------------------------------------------------- */
 
 static int fatal(struct tl_runtime *rt, struct temporal_lambda_worker *lw, const char *what,
@@ -681,6 +693,7 @@ int temporal_lambda_run_worker(const struct temporal_deployment_version *version
                                temporal_lambda_configure_fn configure, void *user_data)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    gpr_set_log_function(grpc_log);
     struct temporal_error e = {0};
     struct tl_runtime *rt = NULL;
     if (tl_runtime_open(&rt, getenv("AWS_LAMBDA_RUNTIME_API"), &e) != 0)

@@ -355,6 +355,29 @@ static void init_error_without_task_queue(void **state)
     rie_stop(&r);
 }
 
+/* AWS_LAMBDA_LOG_FORMAT=Text gives plain lines; AWS_LAMBDA_LOG_LEVEL=WARN drops INFO; an API
+ * key never reaches the log, even when the connection it was meant for fails. */
+static void log_settings_and_no_secret(void **state)
+{
+    (void)state;
+    struct rie r;
+    const char *env[] = {"AWS_LAMBDA_LOG_FORMAT=Text", "AWS_LAMBDA_LOG_LEVEL=WARN",
+                         "TEMPORAL_API_KEY=sk-never-in-a-log-5f3a9", "FIXTURE_GRACEFUL_MS=500",
+                         NULL};
+    rie_start(&r, 6, env, false);
+    char body[4096];
+    rie_invoke(&r, body, sizeof(body)); /* the API key turns TLS on: the plain server fails it */
+    assert_non_null(strstr(body, "dialing Temporal server"));
+    const char *log = slurp(r.log);
+    assert_non_null(strstr(log, "\tERROR\tInvocation failed: dialing Temporal server"));
+    assert_null(strstr(log, "{\"timestamp\""));       /* no JSON lines */
+    assert_non_null(strstr(log, "\tWARN\tgRPC: "));    /* gRPC's own lines, the same way */
+    assert_null(strstr(log, "\tINFO\t"));             /* below the level */
+    assert_null(strstr(log, "sk-never-in-a-log-5f3a9")); /* the key appears nowhere */
+    assert_null(strstr(body, "sk-never-in-a-log-5f3a9"));
+    rie_stop(&r);
+}
+
 /* The connection from ./temporal.toml (the function's working directory), and the idle
  * exit: ten short invocations in one process; its memory stays flat. */
 static void config_file_idle_exit_and_memory(void **state)
@@ -422,6 +445,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(nothing_lost_at_stop),
         cmocka_unit_test(insufficient_time),
         cmocka_unit_test(init_error_without_task_queue),
+        cmocka_unit_test(log_settings_and_no_secret),
         cmocka_unit_test(config_file_idle_exit_and_memory),
     };
     if (argc > 1)
