@@ -112,7 +112,17 @@ static void *la_main(void *arg)
             set_failure(x, DEFAULT_FAILURE_TYPE, "out of memory starting a local activity", false, NULL);
             break;
         }
+        /* Wait for a slot (max_concurrent_local_activities); a cancellation ends the wait. */
         pthread_mutex_lock(&w->mu);
+        while (!x->cancel && w->la_running >= w->max_concurrent_local_activities)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (x->cancel && w->la_running >= w->max_concurrent_local_activities) {
+            pthread_mutex_unlock(&w->mu);
+            x->outcome.code = TEMPORAL_ECANCELED;
+            temporal__activity_ctx_free(ctx);
+            break;
+        }
+        w->la_running++;
         x->attempt = ctx;
         if (x->cancel)
             ctx->cancel_reason = x->cancel_reason;
@@ -123,6 +133,8 @@ static void *la_main(void *arg)
 
         pthread_mutex_lock(&w->mu);
         x->attempt = NULL;
+        w->la_running--;
+        pthread_cond_broadcast(&w->cv); /* a waiting local activity may start */
         bool cancelled = x->cancel;
         pthread_mutex_unlock(&w->mu);
         if (rc == 0) {

@@ -129,6 +129,8 @@ int temporal_worker_new(struct temporal_worker **out, struct temporal_client *cl
                                                      : DEFAULT_MAX_ACTIVITY_POLLERS;
     w->graceful_shutdown_timeout_ms = o.graceful_shutdown_timeout_ms;
     w->shutdown_timeout_ms = o.shutdown_timeout_ms;
+    w->max_concurrent_local_activities =
+        o.max_concurrent_local_activities > 0 ? o.max_concurrent_local_activities : 100;
     w->max_concurrent_workflow_tasks = o.max_concurrent_workflow_tasks
                                            ? o.max_concurrent_workflow_tasks
                                            : DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS;

@@ -77,6 +77,8 @@ struct temporal_worker {
     uint32_t max_activity_pollers;
     int64_t graceful_shutdown_timeout_ms;
     int64_t shutdown_timeout_ms; /* 0: unbounded */
+    uint32_t max_concurrent_local_activities;
+    uint32_t la_running; /* local activity attempts running now; guarded by mu */
     char *deployment_name;
     char *build_id;
     bool use_versioning;

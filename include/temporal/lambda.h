@@ -32,6 +32,7 @@
  *
  * Lambda defaults (each may be changed in |configure|):
  *   worker.max_concurrent_activities       2
+ *   worker.max_concurrent_local_activities 2
  *   worker.max_activity_pollers            1
  *   worker.max_concurrent_workflow_tasks   10
  *   worker.max_workflow_pollers            2

@@ -92,6 +92,8 @@ struct temporal_worker_options {
      * 0 (default): no bound.  Must be >= graceful_shutdown_timeout_ms when set.
      */
     int64_t shutdown_timeout_ms;
+    /** Local activity attempts that run at once (the others wait their turn).  Default 100. */
+    uint32_t max_concurrent_local_activities;
 };
 
 #define TEMPORAL_WORKER_OPTIONS_INIT                                                          \

@@ -23,6 +23,7 @@
 /* The Lambda defaults of the official packages (spec/lambda-worker.md section 2). */
 enum {
     DEFAULT_MAX_CONCURRENT_ACTIVITIES = 2,
+    DEFAULT_MAX_CONCURRENT_LOCAL_ACTIVITIES = 2,
     DEFAULT_ACTIVITY_POLLERS = 1,
     DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS = 10,
     DEFAULT_WORKFLOW_POLLERS = 2,
@@ -295,6 +296,7 @@ static void apply_defaults(struct temporal_lambda_worker *lw)
     struct temporal_worker_options w = TEMPORAL_WORKER_OPTIONS_INIT;
     w.task_queue = lw->env_task_queue;
     w.max_concurrent_activities = DEFAULT_MAX_CONCURRENT_ACTIVITIES;
+    w.max_concurrent_local_activities = DEFAULT_MAX_CONCURRENT_LOCAL_ACTIVITIES;
     w.max_activity_pollers = DEFAULT_ACTIVITY_POLLERS;
     w.max_concurrent_workflow_tasks = DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS;
     w.max_workflow_pollers = DEFAULT_WORKFLOW_POLLERS;

@@ -17,11 +17,23 @@ static int slow_override_ms = -1; /* >= 0: how long "Slow" runs, whatever its in
 
 /* Activities ---------------------------------------------------------------------------------- */
 
+/* For limited_concurrency: how many EchoPlusOne attempts ran at once, and how long each takes. */
+static int echo_in_flight, echo_max_in_flight, echo_sleep_ms;
+
 static int echo_plus_one(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
                          struct temporal_payloads *out, void *ud)
 {
     (void)ctx, (void)ud;
     __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST);
+    int now = __atomic_add_fetch(&echo_in_flight, 1, __ATOMIC_SEQ_CST);
+    int seen = __atomic_load_n(&echo_max_in_flight, __ATOMIC_SEQ_CST);
+    while (now > seen &&
+           !__atomic_compare_exchange_n(&echo_max_in_flight, &seen, now, false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        ;
+    if (echo_sleep_ms > 0)
+        ts_sleep_ms(echo_sleep_ms);
+    __atomic_sub_fetch(&echo_in_flight, 1, __ATOMIC_SEQ_CST);
     return ts_add_json_int(out, ts_json_int(in, 0) + 1);
 }
 
@@ -486,6 +498,33 @@ static void concurrent(void **state)
     ts_worker_stop(&tw);
 }
 
+/* max_concurrent_local_activities: five at once in the workflow, at most two running. */
+static void limited_concurrency(void **state)
+{
+    (void)state;
+    struct ts_worker tw;
+    memset(&tw, 0, sizeof(tw));
+    ts_unique(tw.task_queue, sizeof(tw.task_queue), "feat-la-limited");
+    tw.client = ts_connect();
+    struct temporal_worker_options o = TEMPORAL_WORKER_OPTIONS_INIT;
+    o.task_queue = tw.task_queue;
+    o.max_concurrent_local_activities = 2;
+    struct temporal_error err;
+    TS_OK(temporal_worker_new(&tw.worker, tw.client, &o, &err), err);
+    register_all(tw.worker);
+    ts_worker_run(&tw);
+    char id[160];
+    calls = 0;
+    echo_max_in_flight = 0;
+    echo_sleep_ms = 200;
+    char *r = run(&tw, "Concurrent", 0, 0, id, sizeof(id), NULL);
+    echo_sleep_ms = 0;
+    assert_string_equal(r, "[20,0]");
+    free(r);
+    assert_true(echo_max_in_flight >= 1 && echo_max_in_flight <= 2);
+    ts_worker_stop(&tw);
+}
+
 static void one_success_one_fail(void **state)
 {
     (void)state;
@@ -862,6 +901,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(complete_immediately),
     cmocka_unit_test(serial),
     cmocka_unit_test(concurrent),
+    cmocka_unit_test(limited_concurrency),
     cmocka_unit_test(one_success_one_fail),
     cmocka_unit_test(retry_on_error),
     cmocka_unit_test(non_retryable_error_from_activity),

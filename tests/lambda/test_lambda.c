@@ -182,6 +182,7 @@ static void defaults_and_versioning(void **state)
     struct temporal_lambda_worker *lw = new_worker(&p);
     /* What configure saw: the Lambda defaults. */
     assert_int_equal(p.seen.worker.max_concurrent_activities, 2);
+    assert_int_equal(p.seen.worker.max_concurrent_local_activities, 2);
     assert_int_equal(p.seen.worker.max_activity_pollers, 1);
     assert_int_equal(p.seen.worker.max_concurrent_workflow_tasks, 10);
     assert_int_equal(p.seen.worker.max_workflow_pollers, 2);
