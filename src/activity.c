@@ -342,6 +342,10 @@ void temporal__activity_execute(struct temporal_activity_ctx *ctx)
     enum temporal_activity_cancel_reason reason = temporal_activity_cancel_reason(ctx);
 
     if (rc == 0) {
+        if (ctx->info.scheduled_time_ms > 0)
+            temporal__worker_latency(w, "temporal_activity_succeed_endtoend_latency",
+                                     (double)(temporal__now_epoch_ms() - ctx->info.scheduled_time_ms),
+                                     "activity_type", ctx->info.activity_type);
         report_completed(ctx, &output);
     } else if (ctx->failed) {
         report_failed(ctx, ctx->failure_type, ctx->failure_message, ctx->failure_non_retryable,

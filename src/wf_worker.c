@@ -326,8 +326,14 @@ static void count_outcome(struct temporal_worker *w, struct temporal_workflow_ct
         default:
             break;
         }
-        if (name != NULL)
+        if (name != NULL) {
             temporal__worker_count(w, name, 1, "workflow_type", type);
+            int64_t started = temporal_workflow_info(run)->start_time_ms;
+            if (started > 0)
+                temporal__worker_latency(w, "temporal_workflow_endtoend_latency",
+                                         (double)(temporal__now_epoch_ms() - started),
+                                         "workflow_type", type);
+        }
     }
 }
 
@@ -714,7 +720,11 @@ static void handle_task(struct temporal_worker *w, wf_task *task)
     /* A cached run continues from its last event; otherwise replay from event 1. */
     int64_t first = h.count > 0 ? h.events[0]->event_id : 0;
     struct temporal_workflow_ctx *run = entry ? entry->run : NULL;
-    if (rc == 0 && (run == NULL || temporal__wf_run_last_event_id(run) + 1 != first)) {
+    bool cache_hit = run != NULL && temporal__wf_run_last_event_id(run) + 1 == first;
+    if (rc == 0 && w->max_cached_workflows > 0)
+        temporal__worker_count(w, cache_hit ? "temporal_sticky_cache_hit" : "temporal_sticky_cache_miss",
+                               1, NULL, NULL);
+    if (rc == 0 && !cache_hit) {
         if (run != NULL) {
             entry_drop_local_activities(w, entry);
             temporal__wf_run_free(run);
@@ -846,6 +856,11 @@ void *temporal__wf_poller_main(void *arg)
                                        ? "temporal_workflow_task_queue_poll_succeed"
                                        : "temporal_workflow_task_queue_poll_empty",
                                    1, NULL, NULL);
+            if (task->task_token.len > 0 && task->scheduled_time && task->started_time)
+                temporal__worker_latency(w, "temporal_workflow_task_schedule_to_start_latency",
+                                         (double)(temporal__timestamp_ms(task->started_time) -
+                                                  temporal__timestamp_ms(task->scheduled_time)),
+                                         NULL, NULL);
             if (task->task_token.len > 0) {
                 pthread_mutex_lock(&w->mu);
                 if (pa->sticky) {

@@ -412,6 +412,12 @@ static void *poller_main(void *arg)
         if (rc == 0 && task->task_token.len > 0) {
             fatal_since = 0;
             temporal__worker_count(w, "temporal_activity_task_received", 1, NULL, NULL);
+            if (task->current_attempt_scheduled_time && task->started_time)
+                temporal__worker_latency(
+                    w, "temporal_activity_schedule_to_start_latency",
+                    (double)(temporal__timestamp_ms(task->started_time) -
+                             temporal__timestamp_ms(task->current_attempt_scheduled_time)),
+                    "activity_type", task->activity_type ? task->activity_type->name : NULL);
             struct temporal_activity_ctx *ctx = temporal__activity_ctx_new(w, task);
             if (ctx != NULL) {
                 enqueue_task(w, ctx); /* the slot goes with the task */

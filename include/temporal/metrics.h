@@ -8,11 +8,13 @@
  * Give one to temporal_client_options.metrics: every RPC (temporal_request,
  * temporal_long_request, with operation, namespace and, on failure, status_code), every
  * poll (workflow_task_queue_poll_succeed/_empty, activity_poll_no_task,
- * activity_task_received), every workflow task and workflow outcome (workflow_completed,
- * _failed, _canceled, _continue_as_new, workflow_task_execution_latency, ...), every
- * activity (activity_execution_latency, activity_execution_failed, ...) and worker_start
- * are recorded.  Worker metrics carry namespace and task_queue; workflow and activity
- * metrics add workflow_type or activity_type.
+ * activity_task_received, the schedule-to-start latencies), every workflow task
+ * (workflow_task_execution_latency, sticky_cache_hit/_miss) and workflow outcome
+ * (workflow_completed, _failed, _canceled, _continue_as_new, workflow_endtoend_latency),
+ * every activity (activity_execution_latency, activity_execution_failed,
+ * activity_succeed_endtoend_latency) and worker_start are recorded.  Worker metrics carry
+ * namespace and task_queue; workflow and activity metrics add workflow_type or
+ * activity_type.
  */
 #ifndef TEMPORAL_METRICS_H
 #define TEMPORAL_METRICS_H

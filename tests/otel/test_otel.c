@@ -245,6 +245,11 @@ static void worker_metrics_reach_collector(void **state)
         {"temporal_activity_task_received", "task_queue", tw.task_queue},
         {"temporal_worker_start", "worker_type", "WorkflowWorker"},
         {"temporal_worker_start", "worker_type", "ActivityWorker"},
+        {"temporal_workflow_task_schedule_to_start_latency", "task_queue", tw.task_queue},
+        {"temporal_workflow_endtoend_latency", "workflow_type", "OtelHello"},
+        {"temporal_activity_schedule_to_start_latency", "activity_type", "hello"},
+        {"temporal_activity_succeed_endtoend_latency", "activity_type", "hello"},
+        {"temporal_sticky_cache_miss", "task_queue", tw.task_queue},
     };
     for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
         dp = find_point(&c, wanted[i][0], wanted[i][1], wanted[i][2], NULL);
