@@ -211,6 +211,13 @@ void ts_set_current_version(const char *deployment, const char *build_id)
         fail_msg("could not make %s / %s the current version", deployment, build_id);
 }
 
+int64_t ts_deadline_in_ms(int64_t ms)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 + ms;
+}
+
 void ts_sleep_ms(int64_t ms)
 {
     struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
@@ -322,6 +329,24 @@ int ts_waiter_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_
     temporal_workflow_on_query(ctx, "state", waiter_state_query, s);
     int rc = temporal_workflow_wait_condition(ctx, waiter_finished, s);
     return rc ? rc : temporal_payloads_add_string(out, s->value);
+}
+
+int ts_hello_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                      struct temporal_payloads *out)
+{
+    struct temporal_activity_options o = TEMPORAL_ACTIVITY_OPTIONS_INIT;
+    o.start_to_close_timeout_ms = 30000;
+    return temporal_workflow_execute_activity(ctx, "hello", in, &o, out);
+}
+
+enum temporal_workflow_status ts_workflow_status(struct temporal_client *client, const char *id)
+{
+    struct temporal_workflow_description d;
+    struct temporal_error err;
+    TS_OK(temporal_client_describe_workflow(client, id, NULL, &d, &err), err);
+    enum temporal_workflow_status status = d.status;
+    temporal_workflow_description_cleanup(&d);
+    return status;
 }
 
 int ts_hello_activity(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,

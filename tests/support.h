@@ -48,6 +48,13 @@ int ts_try_connect(struct temporal_client_options *o, const char *workflow_type,
 int ts_hello_activity(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
                       struct temporal_payloads *out, void *user_data);
 
+/** A workflow: runs activity "hello" (30 s start-to-close) on its input and returns its result. */
+int ts_hello_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                      struct temporal_payloads *out);
+
+/** The status of workflow |id|'s latest run (asserts that describe works). */
+enum temporal_workflow_status ts_workflow_status(struct temporal_client *client, const char *id);
+
 /**
  * A workflow for tests that drive one from outside: query "state" answers "waiting", then
  * "finished" once signal "finish" came; the workflow then returns the signal's string
@@ -106,6 +113,9 @@ bool ts_port_open(int port);
  * registers it at its first poll).  Fails the test if it never succeeds.
  */
 void ts_set_current_version(const char *deployment, const char *build_id);
+
+/** A Lambda-style deadline |ms| milliseconds from now, in Unix epoch milliseconds. */
+int64_t ts_deadline_in_ms(int64_t ms);
 
 /** Sleeps |ms| milliseconds (of the test's own thread). */
 void ts_sleep_ms(int64_t ms);

@@ -218,16 +218,6 @@ static void start(struct temporal_client *client, struct rie *r, const char *typ
     temporal_payloads_cleanup(&args);
 }
 
-static enum temporal_workflow_status status_of(struct temporal_client *client, const char *id)
-{
-    struct temporal_workflow_description d;
-    struct temporal_error err;
-    TS_OK(temporal_client_describe_workflow(client, id, NULL, &d, &err), err);
-    enum temporal_workflow_status s = d.status;
-    temporal_workflow_description_cleanup(&d);
-    return s;
-}
-
 struct invoke_arg {
     struct rie *r;
     long status;
@@ -263,8 +253,8 @@ static void invocation_processes_workflows(void **state)
     pthread_join(t, NULL);
     assert_int_equal(a.status, 200);
     assert_string_equal(a.body, "null"); /* returned in time, without error */
-    assert_int_equal(status_of(client, before), TEMPORAL_WORKFLOW_STATUS_COMPLETED);
-    assert_int_equal(status_of(client, during), TEMPORAL_WORKFLOW_STATUS_COMPLETED);
+    assert_int_equal(ts_workflow_status(client, before), TEMPORAL_WORKFLOW_STATUS_COMPLETED);
+    assert_int_equal(ts_workflow_status(client, during), TEMPORAL_WORKFLOW_STATUS_COMPLETED);
 
     const char *log = slurp(r.log);
     assert_int_equal(count(log, "\"message\":\"Temporal Lambda worker starting"), 1);
@@ -295,14 +285,14 @@ static void nothing_lost_at_stop(void **state)
     assert_int_equal(rie_invoke(&r, body, sizeof(body)), 200);
     assert_string_equal(body, "null");
     start(client, &r, "Hello", "after", after, sizeof(after));
-    for (int i = 0; i < 5 && (status_of(client, in_flight) != TEMPORAL_WORKFLOW_STATUS_COMPLETED ||
-                              status_of(client, after) != TEMPORAL_WORKFLOW_STATUS_COMPLETED);
+    for (int i = 0; i < 5 && (ts_workflow_status(client, in_flight) != TEMPORAL_WORKFLOW_STATUS_COMPLETED ||
+                              ts_workflow_status(client, after) != TEMPORAL_WORKFLOW_STATUS_COMPLETED);
          i++) {
         assert_int_equal(rie_invoke(&r, body, sizeof(body)), 200);
         assert_string_equal(body, "null");
     }
-    assert_int_equal(status_of(client, in_flight), TEMPORAL_WORKFLOW_STATUS_COMPLETED);
-    assert_int_equal(status_of(client, after), TEMPORAL_WORKFLOW_STATUS_COMPLETED);
+    assert_int_equal(ts_workflow_status(client, in_flight), TEMPORAL_WORKFLOW_STATUS_COMPLETED);
+    assert_int_equal(ts_workflow_status(client, after), TEMPORAL_WORKFLOW_STATUS_COMPLETED);
     struct temporal_payloads result = TEMPORAL_PAYLOADS_INIT;
     struct temporal_error err;
     TS_OK(temporal_client_get_workflow_result(client, in_flight, NULL, 5000, &result, &err), err);
@@ -423,7 +413,7 @@ static void config_file_idle_exit_and_memory(void **state)
                 rss_after_10 = kb;
         }
     }
-    assert_int_equal(status_of(client, id), TEMPORAL_WORKFLOW_STATUS_COMPLETED);
+    assert_int_equal(ts_workflow_status(client, id), TEMPORAL_WORKFLOW_STATUS_COMPLETED);
     log = slurp(r.log);
     assert_true(count(log, "\"reason\":\"idle\"") >= 9);
     print_message("function RSS after invocation 3: %ld kB, after 10: %ld kB\n", rss_after_3,

@@ -152,14 +152,6 @@ static const char *attr_value(json_t *obj, const char *key)
     return NULL;
 }
 
-static int hello_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
-                          struct temporal_payloads *out)
-{
-    struct temporal_activity_options o = TEMPORAL_ACTIVITY_OPTIONS_INIT;
-    o.start_to_close_timeout_ms = 30000;
-    return temporal_workflow_execute_activity(ctx, "hello", in, &o, out);
-}
-
 static void start_hello(struct temporal_client *client, const char *tq, char *id, size_t cap)
 {
     ts_unique(id, cap, "otel-wf");
@@ -199,7 +191,7 @@ static void worker_metrics_reach_collector(void **state)
     struct temporal_worker_options wo = TEMPORAL_WORKER_OPTIONS_INIT;
     wo.task_queue = tw.task_queue;
     TS_OK(temporal_worker_new(&tw.worker, tw.client, &wo, &err), err);
-    assert_int_equal(temporal_worker_register_workflow(tw.worker, "OtelHello", hello_workflow,
+    assert_int_equal(temporal_worker_register_workflow(tw.worker, "OtelHello", ts_hello_workflow,
                                                        TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED,
                                                        NULL),
                      0);
@@ -327,7 +319,7 @@ static int lambda_configure(struct temporal_lambda_config *cfg, void *ud,
     o.metric_export_interval_ms = 3600 * 1000;
     int rc = temporal_lambda_otel_apply_defaults(cfg, &o, err);
     if (rc == 0)
-        rc = temporal_lambda_register_workflow(cfg, "OtelHello", hello_workflow,
+        rc = temporal_lambda_register_workflow(cfg, "OtelHello", ts_hello_workflow,
                                                TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL);
     if (rc == 0)
         rc = temporal_lambda_register_activity(cfg, "hello", ts_hello_activity, NULL);
@@ -352,7 +344,7 @@ static void lambda_flush_inside_invocation(void **state)
     TS_OK(temporal_lambda_worker_new(&lw, &v, lambda_configure, c.endpoint, &err), err);
     struct temporal_lambda_invocation inv = {
         .request_id = "otel-req-1",
-        .deadline_epoch_ms = (int64_t)time(NULL) * 1000 + 3500,
+        .deadline_epoch_ms = ts_deadline_in_ms(3500),
     };
     TS_OK(temporal_lambda_worker_invoke(lw, &inv, &err), err); /* registers the version */
     ts_set_current_version(deployment, "build-1");
@@ -362,12 +354,9 @@ static void lambda_flush_inside_invocation(void **state)
     bool done = false;
     for (int i = 0; i < 10 && !done; i++) {
         inv.request_id = "otel-req-n";
-        inv.deadline_epoch_ms = (int64_t)time(NULL) * 1000 + 3500;
+        inv.deadline_epoch_ms = ts_deadline_in_ms(3500);
         TS_OK(temporal_lambda_worker_invoke(lw, &inv, &err), err);
-        struct temporal_workflow_description d;
-        TS_OK(temporal_client_describe_workflow(client, id, NULL, &d, &err), err);
-        done = d.status == TEMPORAL_WORKFLOW_STATUS_COMPLETED;
-        temporal_workflow_description_cleanup(&d);
+        done = ts_workflow_status(client, id) == TEMPORAL_WORKFLOW_STATUS_COMPLETED;
     }
     assert_true(done);
     /* The invocation that completed the workflow has returned: its metrics are there. */
@@ -390,14 +379,9 @@ static void lambda_flush_inside_invocation(void **state)
     collector_stop(&c);
 }
 
-int main(int argc, char **argv)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(worker_metrics_reach_collector),
-        cmocka_unit_test(exporter_options),
-        cmocka_unit_test(lambda_flush_inside_invocation),
-    };
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(worker_metrics_reach_collector),
+    cmocka_unit_test(exporter_options),
+    cmocka_unit_test(lambda_flush_inside_invocation),
+};
+TS_MAIN(tests)
