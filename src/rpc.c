@@ -30,6 +30,7 @@ struct temporal__rpc_conn {
     size_t metadata_count;
     int64_t default_timeout_ms;
     struct temporal_metrics *metrics; /* borrowed from the client options; may be NULL */
+    struct temporal_tracer *tracer;   /* borrowed from the client options; may be NULL */
     char *namespace_name;             /* the "namespace" label of request metrics */
 };
 
@@ -313,6 +314,7 @@ int temporal__rpc_conn_new(struct temporal__rpc_conn **out,
     grpc_init();
     c->target = temporal__strdup(opts->target);
     c->metrics = opts->metrics;
+    c->tracer = opts->tracer;
     c->namespace_name = temporal__strdup(namespace_name);
     c->default_timeout_ms = opts->rpc_timeout_ms > 0 ? opts->rpc_timeout_ms : DEFAULT_RPC_TIMEOUT_MS;
     size_t cap = 4 + opts->metadata_count;
@@ -443,6 +445,11 @@ fail:
 struct temporal_metrics *temporal__rpc_conn_metrics(const struct temporal__rpc_conn *conn)
 {
     return conn ? conn->metrics : NULL;
+}
+
+struct temporal_tracer *temporal__rpc_conn_tracer(const struct temporal__rpc_conn *conn)
+{
+    return conn ? conn->tracer : NULL;
 }
 
 void temporal__rpc_conn_free(struct temporal__rpc_conn *c)

@@ -66,6 +66,9 @@ void temporal__rpc_conn_free(struct temporal__rpc_conn *conn);
 /** The metrics registry of the client options the connection was made from, or NULL. */
 struct temporal_metrics *temporal__rpc_conn_metrics(const struct temporal__rpc_conn *conn);
 
+/** The tracer of the client options the connection was made from, or NULL. */
+struct temporal_tracer *temporal__rpc_conn_tracer(const struct temporal__rpc_conn *conn);
+
 /** The target the connection was created for (borrowed). */
 const char *temporal__rpc_conn_target(const struct temporal__rpc_conn *conn);
 

@@ -21,6 +21,7 @@
 #include "common.h"
 #include "error.h"
 #include "metrics.h"
+#include "tracing.h"
 #include "payload.h"
 
 TEMPORAL_EXTERN_C_BEGIN
@@ -88,6 +89,12 @@ struct temporal_client_options {
      * Borrowed: it must outlive the client and its workers.
      */
     struct temporal_metrics *metrics;
+    /**
+     * Optional.  Where the client and its workers record spans, and whose context they
+     * pass on in `_tracer-data` headers (temporal/tracing.h).  Borrowed: it must outlive
+     * the client and its workers.
+     */
+    struct temporal_tracer *tracer;
 };
 
 #define TEMPORAL_CLIENT_OPTIONS_INIT { .self_size = sizeof(struct temporal_client_options) }

@@ -162,7 +162,11 @@ TEMPORAL_API int temporal_lambda_run_worker(const struct temporal_deployment_ver
 
 /* Observability ----------------------------------------------------------------------------- */
 
-/** Options of temporal_lambda_otel_apply_defaults().  Start from TEMPORAL_LAMBDA_OTEL_OPTIONS_INIT. */
+/**
+ * Options of temporal_lambda_otel_apply_defaults(), _apply_metrics() and _apply_tracing().
+ * Start from TEMPORAL_LAMBDA_OTEL_OPTIONS_INIT.  The worker has one exporter: the first call
+ * that creates it decides its endpoint, service name and period.
+ */
 struct temporal_lambda_otel_options {
     size_t self_size;
     /** Collector "host:port".  NULL: $OTEL_EXPORTER_OTLP_ENDPOINT, else "localhost:4317".  Copied. */
@@ -179,17 +183,40 @@ struct temporal_lambda_otel_options {
 #define TEMPORAL_LAMBDA_OTEL_OPTIONS_INIT { .self_size = sizeof(struct temporal_lambda_otel_options) }
 
 /**
- * The seeds' "apply defaults" of the OpenTelemetry module, for metrics: call it in
- * |configure|.  Creates a metrics registry (cfg->client.metrics) and an OTLP/gRPC exporter
- * (temporal/otel.h) that live as long as the Lambda worker, and adds a shutdown hook that
- * flushes the metrics at the end of every invocation, bounded by the invocation's deadline,
- * so that nothing recorded during the invocation is lost.  No connection is made here.
+ * The seeds' "apply defaults" of the OpenTelemetry module: metrics and traces.  Call it in
+ * |configure|.  Same as temporal_lambda_otel_apply_metrics() then
+ * temporal_lambda_otel_apply_tracing().
  * Returns 0, TEMPORAL_EINVAL (called twice, or bad options) or TEMPORAL_ENOMEM.
  * Since: 0.1
  */
 TEMPORAL_API int temporal_lambda_otel_apply_defaults(struct temporal_lambda_config *cfg,
                                                      const struct temporal_lambda_otel_options *opts,
                                                      struct temporal_error *err);
+
+/**
+ * SDK metrics only: creates a metrics registry (cfg->client.metrics) and the worker's
+ * OTLP/gRPC exporter (temporal/otel.h), which live as long as the Lambda worker, and a
+ * shutdown hook that flushes at the end of every invocation, bounded by the invocation's
+ * deadline, so that nothing recorded during the invocation is lost.  No connection is made
+ * here.  Returns 0, TEMPORAL_EINVAL (metrics already applied, or bad options) or
+ * TEMPORAL_ENOMEM.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_lambda_otel_apply_metrics(struct temporal_lambda_config *cfg,
+                                                    const struct temporal_lambda_otel_options *opts,
+                                                    struct temporal_error *err);
+
+/**
+ * Traces only: creates a tracer (cfg->client.tracer; temporal/tracing.h) and the exporter
+ * and flush hook as above.  Every invocation makes its X-Ray trace header (Lambda-Runtime-
+ * Trace-Id) the tracer's default parent, so spans without a parent of their own join the
+ * invocation's trace.  Returns 0, TEMPORAL_EINVAL (tracing already applied, or bad
+ * options) or TEMPORAL_ENOMEM.
+ * Since: 0.1
+ */
+TEMPORAL_API int temporal_lambda_otel_apply_tracing(struct temporal_lambda_config *cfg,
+                                                    const struct temporal_lambda_otel_options *opts,
+                                                    struct temporal_error *err);
 
 /* For hosts that run their own runtime loop ------------------------------------------------ */
 

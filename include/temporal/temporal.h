@@ -8,6 +8,7 @@
 #include "version.h"
 #include "error.h"
 #include "metrics.h"
+#include "tracing.h"
 #include "payload.h"
 #include "client.h"
 #include "envconfig.h"
