@@ -1,9 +1,12 @@
 /*
- * OTLP/gRPC export of the metrics registry (include/temporal/otel.h).  One export builds an
- * ExportMetricsServiceRequest from a visit of the registry (series names and labels are
- * stable for the registry's life, so the request borrows them; numbers are copied), packs
- * it and sends it over a plaintext connection made with rpc.c.  All memory of one request
- * comes from one arena, freed after the call.
+ * OTLP/gRPC export of the metrics registry and the tracer's spans (include/temporal/otel.h).
+ * A metrics export builds an ExportMetricsServiceRequest from a visit of the registry
+ * (series names and labels are stable for the registry's life, so the request borrows
+ * them; numbers are copied).  A trace export takes the tracer's finished spans and sends
+ * them in batches of ExportTraceServiceRequest (borrowing from the spans, which it owns
+ * until they are sent; what could not be sent goes back to the tracer for the next
+ * export).  Both go over a plaintext connection made with rpc.c.  All memory of one
+ * request comes from one arena, freed after the call.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -14,22 +17,29 @@
 
 #include "internal.h"
 #include "rpc.h"
+#include "trace_int.h"
 
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 
 #define DEFAULT_INTERVAL_MS 10000
 #define DEFAULT_TIMEOUT_MS 10000
 #define MAX_INTERVAL_MS (7LL * 24 * 3600 * 1000)
 #define METRICS_EXPORT "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"
+#define TRACES_EXPORT "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+/* Spans per ExportTraceServiceRequest: well under gRPC's 4 MiB message limit. */
+#define SPANS_PER_REQUEST 512
 
 typedef Opentelemetry__Proto__Common__V1__KeyValue pb_kv;
 typedef Opentelemetry__Proto__Common__V1__AnyValue pb_any;
 typedef Opentelemetry__Proto__Metrics__V1__Metric pb_metric;
 typedef Opentelemetry__Proto__Metrics__V1__NumberDataPoint pb_number_point;
 typedef Opentelemetry__Proto__Metrics__V1__HistogramDataPoint pb_histogram_point;
+typedef Opentelemetry__Proto__Trace__V1__Span pb_span;
 
 struct temporal_otel_exporter {
-    struct temporal_metrics *metrics;
+    struct temporal_metrics *metrics; /* borrowed; may be NULL */
+    struct temporal_tracer *tracer;   /* borrowed; may be NULL */
     struct temporal__rpc_conn *conn;
     char *endpoint;
     char *service_name;
@@ -173,8 +183,9 @@ static bool push(struct arena *a, void ***items, size_t *n, void *item)
 {
     if (item == NULL)
         return false;
-    if ((*n & (*n - 1)) == 0 || *n == 0) { /* capacity is the next power of two */
-        size_t cap = *n ? *n * 2 : 4;
+    /* The capacity is n rounded up to a power of two: full when n is 0 or a power of two. */
+    if ((*n & (*n - 1)) == 0) {
+        size_t cap = *n ? *n * 2 : 1;
         void **grown = arena_alloc(a, cap * sizeof(*grown));
         if (grown == NULL)
             return false;
@@ -239,36 +250,48 @@ static void add_point(void *arg, const struct temporal_metric_point *p)
         push(a, (void ***)&m->gauge->data_points, &m->gauge->n_data_points, dp);
 }
 
-static int export_now(struct temporal_otel_exporter *e, int64_t timeout_ms,
-                      struct temporal_error *err)
+/* The Resource and InstrumentationScope every request carries (arena memory). */
+struct origin {
+    pb_kv *resource_attrs[3];
+    Opentelemetry__Proto__Resource__V1__Resource resource;
+    Opentelemetry__Proto__Common__V1__InstrumentationScope scope;
+};
+
+static bool origin_init(struct origin *o, struct arena *a, const struct temporal_otel_exporter *e)
+{
+    o->resource_attrs[0] = string_kv(a, "service.name", e->service_name);
+    o->resource_attrs[1] = string_kv(a, "telemetry.sdk.name", "temporal-c");
+    o->resource_attrs[2] = string_kv(a, "telemetry.sdk.version", TEMPORAL_VERSION);
+    o->resource = (Opentelemetry__Proto__Resource__V1__Resource)
+        OPENTELEMETRY__PROTO__RESOURCE__V1__RESOURCE__INIT;
+    o->resource.n_attributes = 3;
+    o->resource.attributes = o->resource_attrs;
+    o->scope = (Opentelemetry__Proto__Common__V1__InstrumentationScope)
+        OPENTELEMETRY__PROTO__COMMON__V1__INSTRUMENTATION_SCOPE__INIT;
+    o->scope.name = "temporal-sdk";
+    o->scope.version = TEMPORAL_VERSION;
+    return o->resource_attrs[0] && o->resource_attrs[1] && o->resource_attrs[2];
+}
+
+static int export_metrics(struct temporal_otel_exporter *e, int64_t timeout_ms,
+                          struct temporal_error *err)
 {
     struct arena a = {0};
     struct build b = {.arena = &a,
                       .now_unix_nano = (uint64_t)temporal__now_epoch_ms() * 1000000u};
     temporal_metrics_visit(e->metrics, add_point, &b);
 
-    pb_kv *resource_attrs[3] = {
-        string_kv(&a, "service.name", e->service_name),
-        string_kv(&a, "telemetry.sdk.name", "temporal-c"),
-        string_kv(&a, "telemetry.sdk.version", TEMPORAL_VERSION),
-    };
-    Opentelemetry__Proto__Resource__V1__Resource resource =
-        OPENTELEMETRY__PROTO__RESOURCE__V1__RESOURCE__INIT;
-    resource.n_attributes = 3;
-    resource.attributes = resource_attrs;
-    Opentelemetry__Proto__Common__V1__InstrumentationScope scope =
-        OPENTELEMETRY__PROTO__COMMON__V1__INSTRUMENTATION_SCOPE__INIT;
-    scope.name = "temporal-sdk";
-    scope.version = TEMPORAL_VERSION;
+    struct origin o;
+    bool origin_ok = origin_init(&o, &a, e);
     Opentelemetry__Proto__Metrics__V1__ScopeMetrics sm =
         OPENTELEMETRY__PROTO__METRICS__V1__SCOPE_METRICS__INIT;
-    sm.scope = &scope;
+    sm.scope = &o.scope;
     sm.n_metrics = b.n_metrics;
     sm.metrics = b.metrics;
     Opentelemetry__Proto__Metrics__V1__ScopeMetrics *sms[1] = {&sm};
     Opentelemetry__Proto__Metrics__V1__ResourceMetrics rm =
         OPENTELEMETRY__PROTO__METRICS__V1__RESOURCE_METRICS__INIT;
-    rm.resource = &resource;
+    rm.resource = &o.resource;
     rm.n_scope_metrics = 1;
     rm.scope_metrics = sms;
     Opentelemetry__Proto__Metrics__V1__ResourceMetrics *rms[1] = {&rm};
@@ -278,8 +301,7 @@ static int export_now(struct temporal_otel_exporter *e, int64_t timeout_ms,
     req.resource_metrics = rms;
 
     int rc;
-    if (a.failed || resource_attrs[0] == NULL || resource_attrs[1] == NULL ||
-        resource_attrs[2] == NULL) {
+    if (a.failed || !origin_ok) {
         rc = temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory building a metrics export");
     } else if (b.n_metrics == 0) {
         rc = 0; /* nothing recorded yet */
@@ -291,6 +313,167 @@ static int export_now(struct temporal_otel_exporter *e, int64_t timeout_ms,
             &co, err);
     }
     arena_free(&a);
+    return rc;
+}
+
+/* The Span message of |f| (arena memory borrowing from |f|), or NULL on ENOMEM. */
+static pb_span *span_message(struct arena *a, struct temporal__finished_span *f)
+{
+    pb_span *m = arena_alloc(a, sizeof(*m));
+    if (m == NULL)
+        return NULL;
+    *m = (pb_span)OPENTELEMETRY__PROTO__TRACE__V1__SPAN__INIT;
+    m->trace_id = (ProtobufCBinaryData){16, f->trace_id};
+    m->span_id = (ProtobufCBinaryData){8, f->span_id};
+    if (f->has_parent)
+        m->parent_span_id = (ProtobufCBinaryData){8, f->parent_span_id};
+    if (f->trace_state != NULL)
+        m->trace_state = f->trace_state;
+    /* Span.flags: the W3C flags, and that the parent's remoteness is known (bit 8), set
+     * (bit 9) when the parent came from another process. */
+    m->flags = f->flags | 0x100u | (f->has_parent ? 0x200u : 0);
+    m->name = f->name;
+    m->kind = (Opentelemetry__Proto__Trace__V1__Span__SpanKind)f->kind;
+    m->start_time_unix_nano = (uint64_t)f->start_unix_ns;
+    m->end_time_unix_nano = (uint64_t)f->end_unix_ns;
+    if (f->attr_count > 0) {
+        m->attributes = arena_alloc(a, f->attr_count * sizeof(*m->attributes));
+        if (m->attributes == NULL)
+            return NULL;
+        for (size_t i = 0; i < f->attr_count; i++)
+            if ((m->attributes[i] = string_kv(a, f->attr_keys[i], f->attr_values[i])) == NULL)
+                return NULL;
+        m->n_attributes = f->attr_count;
+    }
+    if (f->has_link) {
+        Opentelemetry__Proto__Trace__V1__Span__Link *l = arena_alloc(a, sizeof(*l));
+        m->links = arena_alloc(a, sizeof(*m->links));
+        if (l == NULL || m->links == NULL)
+            return NULL;
+        *l = (Opentelemetry__Proto__Trace__V1__Span__Link)
+            OPENTELEMETRY__PROTO__TRACE__V1__SPAN__LINK__INIT;
+        l->trace_id = (ProtobufCBinaryData){16, f->link_trace_id};
+        l->span_id = (ProtobufCBinaryData){8, f->link_span_id};
+        m->links[0] = l;
+        m->n_links = 1;
+    }
+    if (f->error) {
+        Opentelemetry__Proto__Trace__V1__Status *st = arena_alloc(a, sizeof(*st));
+        if (st == NULL)
+            return NULL;
+        *st = (Opentelemetry__Proto__Trace__V1__Status)OPENTELEMETRY__PROTO__TRACE__V1__STATUS__INIT;
+        st->code = OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR;
+        st->message = f->error_message ? f->error_message : "";
+        m->status = st;
+        /* The semantic-conventions "exception" event. */
+        Opentelemetry__Proto__Trace__V1__Span__Event *ev = arena_alloc(a, sizeof(*ev));
+        pb_kv **kvs = arena_alloc(a, 2 * sizeof(*kvs));
+        m->events = arena_alloc(a, sizeof(*m->events));
+        if (ev == NULL || kvs == NULL || m->events == NULL)
+            return NULL;
+        *ev = (Opentelemetry__Proto__Trace__V1__Span__Event)
+            OPENTELEMETRY__PROTO__TRACE__V1__SPAN__EVENT__INIT;
+        ev->name = "exception";
+        ev->time_unix_nano = (uint64_t)f->end_unix_ns;
+        kvs[ev->n_attributes++] = string_kv(a, "exception.message", st->message);
+        if (f->error_type != NULL)
+            kvs[ev->n_attributes++] = string_kv(a, "exception.type", f->error_type);
+        for (size_t i = 0; i < ev->n_attributes; i++)
+            if (kvs[i] == NULL)
+                return NULL;
+        ev->attributes = kvs;
+        m->events[0] = ev;
+        m->n_events = 1;
+    }
+    return m;
+}
+
+/* Sends the spans of |batch| (|n| of them) in one request. */
+static int send_spans(struct temporal_otel_exporter *e, struct temporal__finished_span *batch,
+                      size_t n, int64_t timeout_ms, struct temporal_error *err)
+{
+    struct arena a = {0};
+    struct origin o;
+    bool ok = origin_init(&o, &a, e);
+    pb_span **spans = arena_alloc(&a, n * sizeof(*spans));
+    size_t i = 0;
+    for (struct temporal__finished_span *f = batch; ok && spans && i < n; f = f->next, i++)
+        ok = (spans[i] = span_message(&a, f)) != NULL;
+    Opentelemetry__Proto__Trace__V1__ScopeSpans ss = OPENTELEMETRY__PROTO__TRACE__V1__SCOPE_SPANS__INIT;
+    ss.scope = &o.scope;
+    ss.n_spans = n;
+    ss.spans = spans;
+    Opentelemetry__Proto__Trace__V1__ScopeSpans *sss[1] = {&ss};
+    Opentelemetry__Proto__Trace__V1__ResourceSpans rs =
+        OPENTELEMETRY__PROTO__TRACE__V1__RESOURCE_SPANS__INIT;
+    rs.resource = &o.resource;
+    rs.n_scope_spans = 1;
+    rs.scope_spans = sss;
+    Opentelemetry__Proto__Trace__V1__ResourceSpans *rss[1] = {&rs};
+    Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest req =
+        OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_SERVICE_REQUEST__INIT;
+    req.n_resource_spans = 1;
+    req.resource_spans = rss;
+    int rc;
+    if (!ok || spans == NULL || a.failed) {
+        rc = temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory building a trace export");
+    } else {
+        struct temporal__rpc_call_options co = {.timeout_ms = timeout_ms};
+        rc = temporal__rpc_call_discard(
+            e->conn, TRACES_EXPORT, &req.base,
+            &opentelemetry__proto__collector__trace__v1__export_trace_service_response__descriptor,
+            &co, err);
+    }
+    arena_free(&a);
+    return rc;
+}
+
+/* Sends every finished span, in batches, until done or |deadline| (monotonic ms).  What is
+ * not sent goes back to the tracer. */
+static int export_traces(struct temporal_otel_exporter *e, int64_t deadline,
+                         struct temporal_error *err)
+{
+    struct temporal__finished_span *rest = temporal__tracer_take(e->tracer);
+    int rc = 0;
+    while (rest != NULL) {
+        int64_t left = deadline - temporal__now_monotonic_ms();
+        if (left < 1) {
+            rc = temporal__fail(err, TEMPORAL_ETIMEDOUT, -1,
+                                "trace export to %s: out of time with spans left", e->endpoint);
+            break;
+        }
+        struct temporal__finished_span *batch = rest, *last = rest;
+        size_t n = 1;
+        while (n < SPANS_PER_REQUEST && last->next != NULL)
+            last = last->next, n++;
+        rest = last->next;
+        last->next = NULL;
+        rc = send_spans(e, batch, n, left, err);
+        if (rc != 0) {
+            last->next = rest; /* give back this batch and the rest */
+            rest = batch;
+            break;
+        }
+        temporal__finished_spans_free(batch);
+    }
+    temporal__tracer_give_back(e->tracer, rest);
+    return rc;
+}
+
+/* One export of everything: metrics, then spans. */
+static int export_now(struct temporal_otel_exporter *e, int64_t timeout_ms,
+                      struct temporal_error *err)
+{
+    int64_t deadline = temporal__now_monotonic_ms() + timeout_ms;
+    int rc = 0;
+    if (e->metrics != NULL)
+        rc = export_metrics(e, timeout_ms, err);
+    if (e->tracer != NULL) {
+        struct temporal_error terr;
+        int trc = export_traces(e, deadline, rc == 0 ? err : &terr);
+        if (rc == 0)
+            rc = trc;
+    }
     return rc;
 }
 
@@ -333,10 +516,11 @@ int temporal_otel_exporter_new(struct temporal_otel_exporter **out,
                                struct temporal_error *err)
 {
     struct temporal_otel_options o;
-    if (out == NULL || metrics == NULL || !temporal__copy_options(&o, sizeof(o), opts))
+    if (out == NULL || !temporal__copy_options(&o, sizeof(o), opts) ||
+        (metrics == NULL && o.tracer == NULL))
         return temporal__fail(err, TEMPORAL_EINVAL, -1,
-                              "temporal_otel_exporter_new needs |out|, a metrics registry and "
-                              "options made with TEMPORAL_OTEL_OPTIONS_INIT");
+                              "temporal_otel_exporter_new needs |out|, options made with "
+                              "TEMPORAL_OTEL_OPTIONS_INIT, and a metrics registry or a tracer");
     *out = NULL;
     const char *endpoint =
         first_set(o.endpoint, getenv("OTEL_EXPORTER_OTLP_ENDPOINT"), NULL, "localhost:4317");
@@ -350,13 +534,15 @@ int temporal_otel_exporter_new(struct temporal_otel_exporter **out,
     for (size_t i = 0; i < TEMPORAL__ARRAY_LEN(schemes); i++)
         if (strncasecmp(endpoint, schemes[i], strlen(schemes[i])) == 0)
             endpoint += strlen(schemes[i]);
-    const char *service = first_set(o.service_name, getenv("OTEL_SERVICE_NAME"),
-                                    getenv("AWS_LAMBDA_FUNCTION_NAME"), "temporal-c");
+    const char *service =
+        first_set(o.service_name, getenv("OTEL_SERVICE_NAME"), getenv("AWS_LAMBDA_FUNCTION_NAME"),
+                  temporal__empty(o.fallback_service_name) ? "temporal-c" : o.fallback_service_name);
 
     struct temporal_otel_exporter *e = calloc(1, sizeof(*e));
     if (e == NULL)
         return temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory");
     e->metrics = metrics;
+    e->tracer = o.tracer;
     e->endpoint = temporal__strdup(endpoint);
     size_t len = strlen(e->endpoint ? e->endpoint : "");
     if (e->endpoint && len > 0 && e->endpoint[len - 1] == '/')
@@ -416,7 +602,7 @@ int temporal_otel_exporter_flush(struct temporal_otel_exporter *e, int64_t timeo
     }
     if (pthread_mutex_timedlock(&e->export_mu, &until) != 0)
         return temporal__fail(err, TEMPORAL_ETIMEDOUT, -1,
-                              "metrics flush: an export to %s was still in flight after %lld ms",
+                              "OpenTelemetry flush: an export to %s was still in flight after %lld ms",
                               e->endpoint, (long long)timeout_ms);
     int64_t left = timeout_ms - (temporal__now_monotonic_ms() - start);
     int rc = export_now(e, left > 1 ? left : 1, err);

@@ -1,11 +1,15 @@
 /*
- * temporal-c: OpenTelemetry export of the SDK metrics (temporal/metrics.h) over OTLP/gRPC,
- * to a collector such as the ADOT Lambda layer's on localhost:4317.
+ * temporal-c: OpenTelemetry export of the SDK metrics (temporal/metrics.h) and spans
+ * (temporal/tracing.h) over OTLP/gRPC, to a collector such as the ADOT Lambda layer's on
+ * localhost:4317.
  *
- * An exporter reads one registry and sends all of its series (cumulative) in one
- * ExportMetricsServiceRequest: every |export_interval_ms| on its own thread, and whenever
- * temporal_otel_exporter_flush() is called (from a Lambda shutdown hook, for instance, so
- * that nothing recorded during an invocation is lost when the invocation ends).
+ * An exporter reads one registry and/or one tracer.  Each export sends all of the
+ * registry's series (cumulative) in one ExportMetricsServiceRequest, then the tracer's
+ * finished spans in ExportTraceServiceRequests of up to 512 spans; spans that could not be
+ * sent stay queued for the next export.  It exports every |export_interval_ms| on its own
+ * thread, and whenever temporal_otel_exporter_flush() is called (from a Lambda shutdown
+ * hook, for instance, so that nothing recorded during an invocation is lost when the
+ * invocation ends).
  * Resource attributes: service.name, telemetry.sdk.name "temporal-c", telemetry.sdk.version.
  * Instrumentation scope: "temporal-sdk".
  */
@@ -15,6 +19,7 @@
 #include "common.h"
 #include "error.h"
 #include "metrics.h"
+#include "tracing.h"
 
 TEMPORAL_EXTERN_C_BEGIN
 
@@ -32,9 +37,13 @@ struct temporal_otel_options {
     const char *endpoint;
     /**
      * The service.name resource attribute.  NULL: $OTEL_SERVICE_NAME, else
-     * $AWS_LAMBDA_FUNCTION_NAME, else "temporal-c".  Copied.
+     * $AWS_LAMBDA_FUNCTION_NAME, else |fallback_service_name|.  Copied.
      */
     const char *service_name;
+    /** The last choice of service name.  NULL: "temporal-c".  Copied. */
+    const char *fallback_service_name;
+    /** Optional: the tracer whose spans are exported too.  Borrowed: it must outlive the exporter. */
+    struct temporal_tracer *tracer;
     /** Period of the background export.  0: 10000; negative: no background export; at most a week. */
     int64_t export_interval_ms;
     /** Deadline of one background export.  0: 10000. */
@@ -44,8 +53,8 @@ struct temporal_otel_options {
 #define TEMPORAL_OTEL_OPTIONS_INIT { .self_size = sizeof(struct temporal_otel_options) }
 
 /**
- * Creates an exporter of |metrics| (borrowed: it must outlive the exporter) and starts its
- * background thread.  Does no network I/O yet.  |*out| is freed with
+ * Creates an exporter of |metrics| (may be NULL when |opts->tracer| is set; borrowed: it
+ * must outlive the exporter) and starts its background thread.  Does no network I/O yet.  |*out| is freed with
  * temporal_otel_exporter_free().
  * Returns 0, TEMPORAL_EINVAL (bad endpoint) or TEMPORAL_ENOMEM.
  * Since: 0.1

@@ -59,9 +59,14 @@ struct temporal_lambda_config_private {
     /* The deadline of the invocation being served (epoch ms), for hooks that must finish
      * before it (the metrics flush). */
     int64_t deadline_epoch_ms;
-    /* temporal_lambda_otel_apply_defaults(): owned, freed with the worker. */
+    /* temporal_lambda_otel_apply_metrics() / _apply_tracing(): owned, freed with the worker.
+     * One exporter serves both; the first call's endpoint, service name and period are kept
+     * (otel_*) to rebuild it when the second adds its signal. */
     struct temporal_metrics *metrics;
+    struct temporal_tracer *tracer;
     struct temporal_otel_exporter *exporter;
+    char *otel_endpoint, *otel_service_name;
+    int64_t otel_interval_ms;
 };
 
 struct temporal_lambda_worker {
@@ -194,67 +199,134 @@ int temporal_lambda_on_shutdown(struct temporal_lambda_config *cfg, temporal_lam
 
 enum { FLUSH_MARGIN_MS = 100, FLUSH_MAX_MS = 5000 };
 
-/* The shutdown hook of temporal_lambda_otel_apply_defaults(): exports everything recorded,
+/* The shutdown hook of the OpenTelemetry entry points: exports everything recorded,
  * finishing before the invocation's deadline. */
-static int flush_metrics(void *user_data, struct temporal_error *err)
+static int flush_telemetry(void *user_data, struct temporal_error *err)
 {
     struct temporal_lambda_config_private *p = user_data;
     int64_t left = p->deadline_epoch_ms - tl_now_epoch_ms() - FLUSH_MARGIN_MS;
     int64_t timeout = left < FLUSH_MAX_MS ? left : FLUSH_MAX_MS;
     if (timeout < 1)
         return tl_fail(err, TEMPORAL_ETIMEDOUT,
-                       "no time left before the invocation deadline to flush metrics");
+                       "no time left before the invocation deadline to flush telemetry");
     int rc = temporal_otel_exporter_flush(p->exporter, timeout, err);
     if (rc == 0)
-        tl_log(TEMPORAL_LOG_DEBUG, NULL, "Metrics flushed to %s",
+        tl_log(TEMPORAL_LOG_DEBUG, NULL, "Telemetry flushed to %s",
                temporal_otel_exporter_endpoint(p->exporter));
     return rc;
+}
+
+/* (Re)creates the exporter over the worker's registry and tracer; on the first call also
+ * keeps |o|'s settings and adds the flush hook. */
+static int build_exporter(struct temporal_lambda_config *cfg,
+                          const struct temporal_lambda_otel_options *o, struct temporal_error *err)
+{
+    struct temporal_lambda_config_private *p = cfg->private_;
+    bool first = p->exporter == NULL;
+    if (first) {
+        p->otel_endpoint = dup_or_null(o->endpoint);
+        p->otel_service_name = dup_or_null(o->service_name);
+        p->otel_interval_ms = o->metric_export_interval_ms;
+        if ((o->endpoint && !p->otel_endpoint) || (o->service_name && !p->otel_service_name))
+            return tl_fail(err, TEMPORAL_ENOMEM, "out of memory");
+    }
+    struct temporal_otel_options eo = TEMPORAL_OTEL_OPTIONS_INIT;
+    eo.endpoint = p->otel_endpoint;
+    eo.service_name = p->otel_service_name;
+    eo.fallback_service_name = "temporal-lambda-worker";
+    eo.export_interval_ms = p->otel_interval_ms;
+    /* Short, so that a missing collector never holds the end-of-invocation flush long. */
+    eo.export_timeout_ms = 2000;
+    eo.tracer = p->tracer;
+    struct temporal_otel_exporter *e = NULL;
+    int rc = temporal_otel_exporter_new(&e, p->metrics, &eo, err);
+    if (rc == 0 && first)
+        rc = temporal_lambda_on_shutdown(cfg, flush_telemetry, p);
+    if (rc != 0) {
+        temporal_otel_exporter_free(e);
+        return rc;
+    }
+    temporal_otel_exporter_free(p->exporter); /* before any invocation: nothing to send yet */
+    p->exporter = e;
+    return 0;
+}
+
+/* Copies |opts| into |o| and checks the config.  |what| names the entry point. */
+static int otel_prologue(struct temporal_lambda_config *cfg,
+                         const struct temporal_lambda_otel_options *opts,
+                         struct temporal_lambda_otel_options *o, const char *what,
+                         struct temporal_error *err)
+{
+    *o = (struct temporal_lambda_otel_options)TEMPORAL_LAMBDA_OTEL_OPTIONS_INIT;
+    if (opts != NULL) {
+        if (opts->self_size < sizeof(size_t) || opts->self_size > 4096)
+            return tl_fail(err, TEMPORAL_EINVAL,
+                           "%s: options must be made with TEMPORAL_LAMBDA_OTEL_OPTIONS_INIT", what);
+        memcpy(o, opts, opts->self_size < sizeof(*o) ? opts->self_size : sizeof(*o));
+    }
+    if (cfg == NULL || cfg->private_ == NULL)
+        return tl_fail(err, TEMPORAL_EINVAL, "%s needs the config", what);
+    return 0;
+}
+
+int temporal_lambda_otel_apply_metrics(struct temporal_lambda_config *cfg,
+                                       const struct temporal_lambda_otel_options *opts,
+                                       struct temporal_error *err)
+{
+    struct temporal_lambda_otel_options o;
+    int rc = otel_prologue(cfg, opts, &o, "temporal_lambda_otel_apply_metrics", err);
+    if (rc != 0)
+        return rc;
+    struct temporal_lambda_config_private *p = cfg->private_;
+    if (p->metrics != NULL)
+        return tl_fail(err, TEMPORAL_EINVAL, "OpenTelemetry metrics are already applied");
+    if ((rc = temporal_metrics_new(&p->metrics)) != 0)
+        return tl_fail(err, rc, "out of memory");
+    if ((rc = build_exporter(cfg, &o, err)) != 0) {
+        temporal_metrics_free(p->metrics);
+        p->metrics = NULL;
+        return rc;
+    }
+    cfg->client.metrics = p->metrics;
+    return 0;
+}
+
+int temporal_lambda_otel_apply_tracing(struct temporal_lambda_config *cfg,
+                                       const struct temporal_lambda_otel_options *opts,
+                                       struct temporal_error *err)
+{
+    struct temporal_lambda_otel_options o;
+    int rc = otel_prologue(cfg, opts, &o, "temporal_lambda_otel_apply_tracing", err);
+    if (rc != 0)
+        return rc;
+    struct temporal_lambda_config_private *p = cfg->private_;
+    if (p->tracer != NULL)
+        return tl_fail(err, TEMPORAL_EINVAL, "OpenTelemetry tracing is already applied");
+    if ((rc = temporal_tracer_new(&p->tracer, NULL, err)) != 0)
+        return rc;
+    if ((rc = build_exporter(cfg, &o, err)) != 0) {
+        temporal_tracer_free(p->tracer);
+        p->tracer = NULL;
+        return rc;
+    }
+    cfg->client.tracer = p->tracer;
+    return 0;
 }
 
 int temporal_lambda_otel_apply_defaults(struct temporal_lambda_config *cfg,
                                         const struct temporal_lambda_otel_options *opts,
                                         struct temporal_error *err)
 {
-    struct temporal_lambda_otel_options o = TEMPORAL_LAMBDA_OTEL_OPTIONS_INIT;
-    if (opts != NULL) {
-        if (opts->self_size < sizeof(size_t) || opts->self_size > 4096)
-            return tl_fail(err, TEMPORAL_EINVAL,
-                           "OpenTelemetry options must be made with TEMPORAL_LAMBDA_OTEL_OPTIONS_INIT");
-        memcpy(&o, opts, opts->self_size < sizeof(o) ? opts->self_size : sizeof(o));
-    }
-    if (cfg == NULL || cfg->private_ == NULL)
-        return tl_fail(err, TEMPORAL_EINVAL, "temporal_lambda_otel_apply_defaults needs the config");
-    struct temporal_lambda_config_private *p = cfg->private_;
-    if (p->exporter != NULL)
-        return tl_fail(err, TEMPORAL_EINVAL, "OpenTelemetry defaults are already applied");
-    const char *service = o.service_name;
-    if (empty(service))
-        service = getenv("OTEL_SERVICE_NAME");
-    if (empty(service))
-        service = getenv("AWS_LAMBDA_FUNCTION_NAME");
-    if (empty(service))
-        service = "temporal-lambda-worker";
-    struct temporal_otel_options eo = TEMPORAL_OTEL_OPTIONS_INIT;
-    eo.endpoint = o.endpoint;
-    eo.service_name = service;
-    eo.export_interval_ms = o.metric_export_interval_ms;
-    /* Short, so that a missing collector never holds the end-of-invocation flush long. */
-    eo.export_timeout_ms = 2000;
-    int rc = temporal_metrics_new(&p->metrics);
+    struct temporal_lambda_otel_options o;
+    int rc = otel_prologue(cfg, opts, &o, "temporal_lambda_otel_apply_defaults", err);
     if (rc != 0)
-        return tl_fail(err, rc, "out of memory");
-    rc = temporal_otel_exporter_new(&p->exporter, p->metrics, &eo, err);
-    if (rc == 0)
-        rc = temporal_lambda_on_shutdown(cfg, flush_metrics, p);
-    if (rc != 0) {
-        temporal_otel_exporter_free(p->exporter);
-        temporal_metrics_free(p->metrics);
-        p->exporter = NULL;
-        p->metrics = NULL;
         return rc;
-    }
-    cfg->client.metrics = p->metrics;
-    return 0;
+    struct temporal_lambda_config_private *p = cfg->private_;
+    if (p->metrics != NULL || p->tracer != NULL)
+        return tl_fail(err, TEMPORAL_EINVAL, "OpenTelemetry defaults are already applied");
+    if ((rc = temporal_lambda_otel_apply_metrics(cfg, &o, err)) != 0)
+        return rc;
+    return temporal_lambda_otel_apply_tracing(cfg, &o, err);
 }
 
 /* Init ------------------------------------------------------------------------------------- */
@@ -419,6 +491,9 @@ void temporal_lambda_worker_free(struct temporal_lambda_worker *lw)
     free(lw->priv.hooks);
     temporal_otel_exporter_free(lw->priv.exporter);
     temporal_metrics_free(lw->priv.metrics);
+    temporal_tracer_free(lw->priv.tracer);
+    free(lw->priv.otel_endpoint);
+    free(lw->priv.otel_service_name);
     temporal_config_profile_cleanup(&lw->profile);
     free(lw->deployment_name);
     free(lw->build_id);
@@ -629,6 +704,11 @@ int temporal_lambda_worker_invoke(struct temporal_lambda_worker *lw,
         setenv("_X_AMZN_TRACE_ID", inv->trace_id, 1);
     else
         unsetenv("_X_AMZN_TRACE_ID");
+    /* Spans without a parent of their own join this invocation's trace. */
+    if (lw->priv.tracer != NULL &&
+        temporal_tracer_set_default_parent(lw->priv.tracer, inv->trace_id) != 0)
+        tl_log(TEMPORAL_LOG_DEBUG, NULL, "The invocation's trace header is not an X-Ray trace: '%s'",
+               inv->trace_id);
     char identity[1024];
     snprintf(identity, sizeof(identity), "%s@%s", inv->request_id,
              empty(inv->invoked_function_arn) ? "unknown" : inv->invoked_function_arn);
