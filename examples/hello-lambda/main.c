@@ -4,7 +4,7 @@
  * runs SampleWorkflow, which calls hello_activity, on the task queue from
  * $TEMPORAL_TASK_QUEUE (default "hello-lambda-task-queue").  The connection comes from
  * temporal.toml and TEMPORAL_* variables (docs/DEPLOY.md).  With HELLO_LAMBDA_OTEL=1 it
- * also exports the SDK metrics over OTLP to the collector on localhost:4317 (the ADOT
+ * also exports the SDK metrics and traces over OTLP to the collector on localhost:4317 (the ADOT
  * Collector layer, configured by otel-collector-config.yaml), flushed in every invocation.
  */
 #include <stdio.h>
