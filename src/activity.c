@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trace_int.h"
 #include "worker_int.h"
 
 #define WS(name) TEMPORAL__WORKFLOW_SERVICE(name)
@@ -315,9 +316,34 @@ static void report_failed(struct temporal_activity_ctx *ctx, const char *type, c
     temporal__payloads_view_cleanup(&heartbeat_view);
 }
 
+/*
+ * The RunActivity:<type> span of one attempt (SERVER), from just before the function runs
+ * to just after it returns, so that it ends before the outcome is reported.  Its parent is
+ * the task's `_tracer-data` header (the workflow's StartActivity span), else the tracer's
+ * default parent.  Without a tracer nothing is read or built.
+ */
+static struct temporal__span *run_activity_span_start(struct temporal_activity_ctx *ctx,
+                                                      struct temporal_tracer *tracer)
+{
+    if (tracer == NULL)
+        return NULL;
+    struct temporal__trace_ctx parent = {0};
+    temporal__trace_ctx_from_header(ctx->task->header, &parent);
+    struct temporal__span *span = temporal__span_start(tracer, TEMPORAL__SPAN_SERVER, "RunActivity",
+                                                       ctx->info.activity_type, &parent, NULL, 0,
+                                                       NULL);
+    temporal__trace_ctx_clear(&parent);
+    temporal__span_attr(span, "temporalActivityID", ctx->info.activity_id);
+    temporal__span_attr(span, "temporalWorkflowID", ctx->info.workflow_id);
+    temporal__span_attr(span, "temporalRunID", ctx->info.workflow_run_id);
+    return span;
+}
+
 void temporal__activity_execute(struct temporal_activity_ctx *ctx)
 {
     struct temporal_worker *w = ctx->worker;
+    struct temporal_tracer *tracer = temporal__rpc_conn_tracer(w->conn);
+    struct temporal__span *span = run_activity_span_start(ctx, tracer);
     const struct temporal__activity_reg *reg = temporal__activity_find(w, ctx->info.activity_type);
     if (reg == NULL) {
         char names[512], message[1024];
@@ -326,6 +352,8 @@ void temporal__activity_execute(struct temporal_activity_ctx *ctx)
                  "activity type '%s' is not registered on this worker (task queue '%s'); "
                  "registered: [%s]",
                  ctx->info.activity_type, w->task_queue, names);
+        temporal__span_error(span, "NotFoundError", message);
+        temporal__span_end(tracer, span, 0);
         report_failed(ctx, "NotFoundError", message, false, NULL);
         return;
     }
@@ -340,6 +368,23 @@ void temporal__activity_execute(struct temporal_activity_ctx *ctx)
         temporal__worker_count(w, "temporal_activity_execution_failed", 1, "activity_type",
                                ctx->info.activity_type);
     enum temporal_activity_cancel_reason reason = temporal_activity_cancel_reason(ctx);
+
+    char message[256] = "";
+    if (rc != 0 && !ctx->failed)
+        snprintf(message, sizeof(message), "activity '%s' returned %s (%s)",
+                 ctx->info.activity_type, temporal_err_name(rc), temporal_strerror(rc));
+    /* The span's status, as the Python interceptor sets it: a failed attempt is an error;
+     * one that returned TEMPORAL_ECANCELED because it was cancelled (the workflow asked,
+     * the worker shut down, the activity was paused, the server forgot the attempt) is not,
+     * although a shutdown or a pause is reported as a failure.  An explicit
+     * temporal_activity_fail() is an error whatever the cancellation state.  (This SDK has
+     * no benign failure category.) */
+    bool cancelled = rc == TEMPORAL_ECANCELED && reason != TEMPORAL_ACTIVITY_NOT_CANCELLED;
+    if (rc != 0 && ctx->failed)
+        temporal__span_error(span, ctx->failure_type, ctx->failure_message);
+    else if (rc != 0 && !cancelled)
+        temporal__span_error(span, DEFAULT_FAILURE_TYPE, message);
+    temporal__span_end(tracer, span, 0);
 
     if (rc == 0) {
         if (ctx->info.scheduled_time_ms > 0)
@@ -360,9 +405,6 @@ void temporal__activity_execute(struct temporal_activity_ctx *ctx)
     } else if (rc == TEMPORAL_ECANCELED && reason == TEMPORAL_ACTIVITY_CANCEL_GONE) {
         /* The server no longer has this attempt: nothing to report to. */
     } else {
-        char message[256];
-        snprintf(message, sizeof(message), "activity '%s' returned %s (%s)",
-                 ctx->info.activity_type, temporal_err_name(rc), temporal_strerror(rc));
         report_failed(ctx, DEFAULT_FAILURE_TYPE, message, false, NULL);
     }
     temporal_payloads_cleanup(&output);

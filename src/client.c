@@ -8,6 +8,7 @@
 #include "client_int.h"
 #include "proto.h"
 #include "rpc.h"
+#include "trace_int.h"
 
 struct temporal_client {
     struct temporal__rpc_conn *conn;
@@ -203,6 +204,66 @@ static int take_run_id(const char *run_id, char **run_id_out, struct temporal_er
     return *run_id_out ? 0 : temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory");
 }
 
+/* Client spans ------------------------------------------------------------------------------ */
+
+/*
+ * The CLIENT span of one client call (StartWorkflow:<type>, SignalWorkflow:<name>, ...),
+ * with the tracer's default parent, from before the request is sent until the call is
+ * done.  Its context goes to the server in the request's header, which |header| holds until
+ * then.  Without a tracer nothing is built.  Tracing is best effort: when the header cannot
+ * be built (out of memory) the call goes on without it.
+ */
+struct call_span {
+    struct temporal_tracer *tracer;
+    struct temporal__span *span;
+    struct temporal__trace_header header;
+    struct temporal_error err; /* where the call's error goes when the caller passed none */
+};
+
+/* Starts |cs| (any state) and returns the header the request carries, or NULL.  A NULL
+ * |*err| is pointed at |cs|, so that a failure's message reaches the span. */
+static Temporal__Api__Common__V1__Header *call_span_start(struct call_span *cs,
+                                                          struct temporal_client *c,
+                                                          const char *prefix, const char *name,
+                                                          const char *workflow_id,
+                                                          const char *update_id,
+                                                          struct temporal_error **err)
+{
+    cs->tracer = temporal__rpc_conn_tracer(c->conn);
+    cs->span = NULL;
+    if (cs->tracer == NULL)
+        return NULL;
+    memset(&cs->header, 0, sizeof(cs->header));
+    if (*err == NULL) {
+        cs->err.message[0] = cs->err.detail[0] = '\0';
+        *err = &cs->err;
+    }
+    struct temporal__trace_ctx ctx = {0};
+    cs->span = temporal__span_start(cs->tracer, TEMPORAL__SPAN_CLIENT, prefix, name, NULL, NULL, 0,
+                                    &ctx);
+    temporal__span_attr(cs->span, "temporalWorkflowID", workflow_id);
+    temporal__span_attr(cs->span, "temporalUpdateID", update_id);
+    Temporal__Api__Common__V1__Header *h = temporal__trace_header_set(&cs->header, &ctx, NULL);
+    temporal__trace_ctx_clear(&ctx);
+    return h;
+}
+
+/* Ends |cs| once the call that returned |rc| (|err| filled when not 0) is done; returns |rc|. */
+static int call_span_end(struct call_span *cs, int rc, const struct temporal_error *err)
+{
+    if (cs->tracer == NULL)
+        return rc;
+    if (rc != 0) {
+        const char *type = err && err->detail[0] ? err->detail : temporal_err_name(rc);
+        temporal__span_error(cs->span, type,
+                             err && err->message[0] ? err->message : temporal_strerror(rc));
+    }
+    temporal__span_end(cs->tracer, cs->span, 0);
+    cs->span = NULL;
+    temporal__trace_header_clear(&cs->header);
+    return rc;
+}
+
 /* Start, signal, signal-with-start --------------------------------------------------------- */
 
 int temporal_client_start_workflow(struct temporal_client *c,
@@ -238,11 +299,15 @@ int temporal_client_start_workflow(struct temporal_client *c,
     req.cron_schedule = (char *)(o.cron_schedule ? o.cron_schedule : "");
     req.memo = o.memo_count ? &parts.memo.memo : NULL;
     req.search_attributes = o.search_attributes_count ? &parts.search_attributes.search_attributes : NULL;
+    struct call_span cs;
+    req.header = call_span_start(&cs, c, "StartWorkflow", o.workflow_type, o.workflow_id, NULL,
+                                 &err);
 
     Temporal__Api__Workflowservice__V1__StartWorkflowExecutionResponse *resp = NULL;
     rc = temporal__rpc_call(c->conn, WS("StartWorkflowExecution"), &req.base,
                             &temporal__api__workflowservice__v1__start_workflow_execution_response__descriptor,
                             (ProtobufCMessage **)&resp, NULL, err);
+    call_span_end(&cs, rc, err);
     temporal__start_parts_cleanup(&parts);
     if (rc != 0)
         return rc;
@@ -278,10 +343,13 @@ int temporal_client_signal_workflow(struct temporal_client *c, const char *workf
     req.input = input.msg.n_payloads ? &input.msg : NULL;
     req.identity = c->identity;
     req.request_id = request_id;
+    struct call_span cs;
+    req.header = call_span_start(&cs, c, "SignalWorkflow", signal_name, workflow_id, NULL, &err);
 
     rc = temporal__rpc_call_discard(c->conn, WS("SignalWorkflowExecution"), &req.base,
                             &temporal__api__workflowservice__v1__signal_workflow_execution_response__descriptor,
                             NULL, err);
+    call_span_end(&cs, rc, err);
     temporal__payloads_view_cleanup(&input);
     return rc;
 }
@@ -331,11 +399,15 @@ int temporal_client_signal_with_start_workflow(struct temporal_client *c,
     req.search_attributes = o.search_attributes_count ? &parts.search_attributes.search_attributes : NULL;
     req.signal_name = (char *)signal_name;
     req.signal_input = sig_input.msg.n_payloads ? &sig_input.msg : NULL;
+    struct call_span cs;
+    req.header = call_span_start(&cs, c, "SignalWithStartWorkflow", o.workflow_type, o.workflow_id,
+                                 NULL, &err);
 
     Temporal__Api__Workflowservice__V1__SignalWithStartWorkflowExecutionResponse *resp = NULL;
     rc = temporal__rpc_call(c->conn, WS("SignalWithStartWorkflowExecution"), &req.base,
                             &temporal__api__workflowservice__v1__signal_with_start_workflow_execution_response__descriptor,
                             (ProtobufCMessage **)&resp, NULL, err);
+    call_span_end(&cs, rc, err);
     temporal__start_parts_cleanup(&parts);
     temporal__payloads_view_cleanup(&sig_input);
     if (rc != 0)
@@ -372,6 +444,8 @@ int temporal_client_query_workflow(struct temporal_client *c, const char *workfl
     req.namespace_ = c->namespace_name;
     req.execution = &exec;
     req.query = &query;
+    struct call_span cs;
+    query.header = call_span_start(&cs, c, "QueryWorkflow", query_type, workflow_id, NULL, &err);
 
     Temporal__Api__Workflowservice__V1__QueryWorkflowResponse *resp = NULL;
     rc = temporal__rpc_call(c->conn, WS("QueryWorkflow"), &req.base,
@@ -379,7 +453,7 @@ int temporal_client_query_workflow(struct temporal_client *c, const char *workfl
                             (ProtobufCMessage **)&resp, NULL, err);
     temporal__payloads_view_cleanup(&input);
     if (rc != 0)
-        return rc;
+        return call_span_end(&cs, rc, err);
     if (resp->query_rejected != NULL) {
         rc = temporal__fail(err, TEMPORAL_EQUERY_FAILED, -1,
                             "query '%s' on workflow '%s' rejected: the workflow's status is %s",
@@ -392,7 +466,7 @@ int temporal_client_query_workflow(struct temporal_client *c, const char *workfl
             temporal__fail(err, rc, -1, "out of memory");
     }
     protobuf_c_message_free_unpacked(&resp->base, NULL);
-    return rc;
+    return call_span_end(&cs, rc, err);
 }
 
 /* Describe ---------------------------------------------------------------------------------- */
@@ -922,6 +996,8 @@ int temporal_client_update_workflow(struct temporal_client *c, const char *workf
     req.first_execution_run_id = (char *)(o.first_execution_run_id ? o.first_execution_run_id : "");
     req.wait_policy = &wait;
     req.request = &request;
+    struct call_span cs;
+    input.header = call_span_start(&cs, c, "StartWorkflowUpdate", update_name, workflow_id, id, &err);
 
     /* The server answers when the stage is reached, or empty when its own long poll
      * expires: then ask again (same update id: the same update). */
@@ -958,6 +1034,7 @@ int temporal_client_update_workflow(struct temporal_client *c, const char *workf
             break;
         }
     }
+    call_span_end(&cs, rc, err);
     temporal__payloads_view_cleanup(&input_view);
     return rc;
 }
