@@ -578,6 +578,15 @@ static int register_all(struct temporal_lambda_worker *lw, struct temporal_worke
     return 0;
 }
 
+/* A client timeout (0 or less: the client's default, 10 s) cut to |left| ms, at least 1. */
+static int64_t cap_timeout(int64_t timeout_ms, int64_t left)
+{
+    int64_t t = timeout_ms > 0 ? timeout_ms : 10000;
+    if (t > left)
+        t = left;
+    return t < 1 ? 1 : t;
+}
+
 /* Connects, runs the worker until |stop_at_ms| (monotonic) and stops it. */
 static int run_until(struct temporal_lambda_worker *lw, const char *identity, int64_t stop_at_ms,
                      struct temporal_error *err)
@@ -585,14 +594,11 @@ static int run_until(struct temporal_lambda_worker *lw, const char *identity, in
     const struct temporal_lambda_config *cfg = &lw->cfg;
     struct temporal_client_options copts = cfg->client;
     copts.identity = identity;
+    /* Neither connecting nor any single call (DescribeNamespace at start, say) may outlast
+     * the work time. */
     int64_t left = stop_at_ms - tl_now_monotonic_ms();
-    int64_t connect_ms = copts.connect_timeout_ms > 0 ? copts.connect_timeout_ms : 10000;
-    copts.connect_timeout_ms = connect_ms < left ? connect_ms : left;
-    if (copts.connect_timeout_ms < 1)
-        copts.connect_timeout_ms = 1;
-    /* No single call (DescribeNamespace at start, say) may outlast the work time. */
-    int64_t rpc_ms = copts.rpc_timeout_ms > 0 ? copts.rpc_timeout_ms : 10000;
-    copts.rpc_timeout_ms = rpc_ms < left ? rpc_ms : (left > 1 ? left : 1);
+    copts.connect_timeout_ms = cap_timeout(copts.connect_timeout_ms, left);
+    copts.rpc_timeout_ms = cap_timeout(copts.rpc_timeout_ms, left);
 
     struct temporal_client *client = NULL;
     struct temporal_error e = {0};

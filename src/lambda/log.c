@@ -6,11 +6,13 @@
  */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "lambda_int.h"
@@ -62,33 +64,42 @@ static const char *level_name(int level)
     }
 }
 
-/* The whole line in one write, so that lines from several threads never interleave. */
+/* The line and its newline in one system call, so that lines from several threads never
+ * interleave (a short write, rare on a pipe, finishes with plain writes). */
 static void write_line(const char *text)
 {
     size_t len = strlen(text);
-    char *line = malloc(len + 2);
-    if (line == NULL)
+    struct iovec iov[2] = {{(void *)text, len}, {(void *)"\n", 1}};
+    ssize_t n = writev(STDERR_FILENO, iov, 2);
+    if (n < 0 || (size_t)n >= len + 1)
         return;
-    memcpy(line, text, len);
-    line[len++] = '\n';
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = write(STDERR_FILENO, line + off, len - off);
-        if (n <= 0)
+    size_t off = (size_t)n;
+    while (off < len + 1) {
+        const char *p = off < len ? text + off : "\n";
+        size_t left = off < len ? len - off : 1;
+        ssize_t w = write(STDERR_FILENO, p, left);
+        if (w <= 0)
             break;
-        off += (size_t)n;
+        off += (size_t)w;
     }
-    free(line);
+}
+
+/* Whether a line of |level| is written ($AWS_LAMBDA_LOG_LEVEL). */
+static bool enabled(int level)
+{
+    pthread_once(&env_once, read_env);
+    return level >= min_level;
 }
 
 static void text_line(const char *stamp, const char *rid, int level, const char *message,
                       json_t *fields)
 {
-    char *extra = NULL;
-    size_t extra_len = 0;
-    FILE *f = open_memstream(&extra, &extra_len);
+    char *line = NULL;
+    size_t line_len = 0;
+    FILE *f = open_memstream(&line, &line_len);
     if (f == NULL)
         return;
+    fprintf(f, "%s\t%s\t%s\t%s", stamp, rid[0] ? rid : "-", level_name(level), message);
     const char *key;
     json_t *value;
     json_object_foreach(fields, key, value)
@@ -101,24 +112,14 @@ static void text_line(const char *stamp, const char *rid, int level, const char 
             free(v);
         }
     }
-    fclose(f);
-    char *line = NULL;
-    size_t line_len = 0;
-    f = open_memstream(&line, &line_len);
-    if (f != NULL) {
-        fprintf(f, "%s\t%s\t%s\t%s%s", stamp, rid[0] ? rid : "-", level_name(level), message,
-                extra ? extra : "");
-        fclose(f);
+    if (fclose(f) == 0 && line != NULL)
         write_line(line);
-    }
     free(line);
-    free(extra);
 }
 
 static void emit(int level, json_t *fields, const char *message)
 {
-    pthread_once(&env_once, read_env);
-    if (level < min_level) {
+    if (!enabled(level)) {
         json_decref(fields);
         return;
     }
@@ -162,6 +163,10 @@ static void emit(int level, json_t *fields, const char *message)
 
 void tl_log(int level, json_t *fields, const char *fmt, ...)
 {
+    if (!enabled(level)) {
+        json_decref(fields);
+        return;
+    }
     char message[2048];
     va_list ap;
     va_start(ap, fmt);
@@ -174,6 +179,8 @@ void tl_log(int level, json_t *fields, const char *fmt, ...)
 void temporal_lambda_log(void *user_data, enum temporal_log_level level, const char *message)
 {
     (void)user_data;
+    if (!enabled((int)level))
+        return;
     char *copy = strdup(message ? message : "");
     if (copy == NULL)
         return;
