@@ -31,6 +31,7 @@ static void exec_free(struct temporal__la_exec *x)
     temporal_payloads_cleanup(&x->outcome.failure_details);
     free(x->failure_type);
     free(x->failure_message);
+    temporal__trace_ctx_clear(&x->trace);
     free(x);
 }
 
@@ -90,10 +91,24 @@ static void set_failure(struct temporal__la_exec *x, const char *type, const cha
     x->outcome.failure_message = x->failure_message ? x->failure_message : "";
 }
 
+/* Ends an attempt's RunActivity span |s|: failed unless the attempt succeeded (|rc| 0). */
+static void end_attempt_span(struct temporal_tracer *t, struct temporal__span *s,
+                             const struct temporal__la_exec *x, int rc)
+{
+    if (s == NULL)
+        return;
+    if (rc == TEMPORAL_ECANCELED && x->outcome.code == TEMPORAL_ECANCELED)
+        temporal__span_error(s, "CanceledFailure", "local activity cancelled");
+    else if (rc != 0)
+        temporal__span_error(s, x->outcome.failure_type, x->outcome.failure_message);
+    temporal__span_end(t, s, 0);
+}
+
 static void *la_main(void *arg)
 {
     struct temporal__la_exec *x = arg;
     struct temporal_worker *w = x->w;
+    struct temporal_tracer *tracer = temporal__rpc_conn_tracer(w->conn);
     const struct temporal__activity_reg *reg = temporal__activity_find(w, x->activity_type);
     int32_t attempt = x->first_attempt;
     if (reg == NULL) {
@@ -128,6 +143,15 @@ static void *la_main(void *arg)
             ctx->cancel_reason = x->cancel_reason;
         pthread_mutex_unlock(&w->mu);
 
+        /* Each attempt is a RunActivity span, a child of the workflow's StartActivity. */
+        struct temporal__span *span = NULL;
+        if (tracer != NULL) {
+            span = temporal__span_start(tracer, TEMPORAL__SPAN_SERVER, "RunActivity",
+                                        x->activity_type, &x->trace, NULL, 0, NULL);
+            temporal__span_attr(span, "temporalActivityID", x->seq);
+            temporal__span_attr(span, "temporalWorkflowID", x->workflow_id);
+            temporal__span_attr(span, "temporalRunID", x->run_id);
+        }
         struct temporal_payloads output = TEMPORAL_PAYLOADS_INIT;
         int rc = reg->fn(ctx, &x->input, &output, reg->user_data);
 
@@ -141,12 +165,14 @@ static void *la_main(void *arg)
             x->outcome.code = 0;
             x->outcome.result = output;
             temporal__activity_ctx_free(ctx);
+            end_attempt_span(tracer, span, x, rc);
             break;
         }
         temporal_payloads_cleanup(&output);
         if (rc == TEMPORAL_ECANCELED && cancelled) {
             x->outcome.code = TEMPORAL_ECANCELED;
             temporal__activity_ctx_free(ctx);
+            end_attempt_span(tracer, span, x, rc);
             break;
         }
         if (ctx->failed) {
@@ -159,6 +185,7 @@ static void *la_main(void *arg)
             set_failure(x, DEFAULT_FAILURE_TYPE, message, false, NULL);
         }
         temporal__activity_ctx_free(ctx);
+        end_attempt_span(tracer, span, x, rc);
 
         /* Retry?  Not if the failure says so, attempts are used up, or time is. */
         const struct temporal_retry_policy *p = &x->retry;
@@ -228,6 +255,9 @@ struct temporal__la_exec *temporal__la_start(struct temporal_worker *w,
         }
     }
     x->retry.non_retryable_error_types = (const char *const *)x->non_retryable;
+    /* Tracing is best effort: without memory for the context, attempts start traces of their own. */
+    if (ok && r->trace != NULL)
+        (void)temporal__trace_ctx_copy(&x->trace, r->trace);
     if (!ok || pthread_create(&x->thread, NULL, la_main, x) != 0) {
         exec_free(x);
         return NULL;

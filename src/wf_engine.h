@@ -9,6 +9,11 @@
  * command event in history (sdk-core's FIFO rule) or the task fails as non-deterministic.
  * The commands of the current (non-replay) task are what the worker sends.
  *
+ * Tracing (temporal__wf_run_set_tracer()): the workflow spans of temporal/tracing.h are
+ * recorded by the task that first runs the code, never on replay, at workflow time; the
+ * workflow's context (RunWorkflow's) is derived from history, so every task and every
+ * worker finds the same one.
+ *
  * Threads: a run is used by one thread at a time (the worker serialises tasks of a run).
  */
 #ifndef TEMPORAL_WF_ENGINE_H
@@ -21,6 +26,9 @@
 
 typedef Temporal__Api__History__V1__HistoryEvent temporal__pb_event;
 typedef Temporal__Api__Command__V1__Command temporal__pb_command;
+
+struct temporal__trace_ctx; /* trace_int.h */
+struct temporal_tracer;
 
 /** A registered workflow type. */
 struct temporal__wf_def {
@@ -44,6 +52,13 @@ int temporal__wf_run_new(struct temporal_workflow_ctx **out, const struct tempor
                          const char *namespace_name, const char *task_queue,
                          const char *workflow_id, const char *run_id,
                          const struct temporal__wf_log *log);
+
+/**
+ * Makes the run record its workflow spans with |tracer| (see temporal/tracing.h), and put
+ * trace context on the commands it issues.  Call before the first temporal__wf_run_apply().
+ * NULL (the default): no tracing, at no cost.
+ */
+void temporal__wf_run_set_tracer(struct temporal_workflow_ctx *run, struct temporal_tracer *tracer);
 
 /** Tears the run down (unwinding blocked branches first) and frees it.  NULL is a no-op. */
 void temporal__wf_run_free(struct temporal_workflow_ctx *run);
@@ -100,6 +115,9 @@ struct temporal__la_request {
     /* A backoff longer than this ends the execution: the workflow waits it out on a timer
      * and schedules the next attempt. */
     int64_t local_retry_threshold_ms;
+    /* The context of its StartActivity span, the parent of each attempt's RunActivity span
+     * (NULL when not tracing). */
+    const struct temporal__trace_ctx *trace;
 };
 
 /** What became of a local activity (all attempts). */
@@ -158,11 +176,13 @@ bool temporal__wf_run_finished(const struct temporal_workflow_ctx *run);
 /**
  * Answers query |type| with |args| (a read-only call of the query handler).  On success the
  * answer is appended to |answer| and 0 returned; otherwise a non-zero code and a message in
- * |err| (an unknown query type lists the known ones).
+ * |err| (an unknown query type lists the known ones).  |header| is the query's (may be
+ * NULL): when it carries trace context, a HandleQuery span is recorded (replaying or not).
  */
 int temporal__wf_run_query(struct temporal_workflow_ctx *run, const char *type,
-                           const struct temporal_payloads *args, struct temporal_payloads *answer,
-                           struct temporal_error *err);
+                           const struct temporal_payloads *args,
+                           const Temporal__Api__Common__V1__Header *header,
+                           struct temporal_payloads *answer, struct temporal_error *err);
 
 /** The definition the run executes. */
 const struct temporal__wf_def *temporal__wf_run_def(const struct temporal_workflow_ctx *run);

@@ -412,8 +412,8 @@ static int answer_queries(struct temporal_workflow_ctx *run, const wf_task *task
         struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
         int rc = temporal__payloads_from_proto(&args, wq ? wq->query_args : NULL);
         if (rc == 0)
-            rc = temporal__wf_run_query(run, wq ? wq->query_type : "", &args, &q->answers[i],
-                                        &q->errors[i]);
+            rc = temporal__wf_run_query(run, wq ? wq->query_type : "", &args,
+                                        wq ? wq->header : NULL, &q->answers[i], &q->errors[i]);
         temporal_payloads_cleanup(&args);
         Temporal__Api__Query__V1__WorkflowQueryResult r = TEMPORAL__API__QUERY__V1__WORKFLOW_QUERY_RESULT__INIT;
         if (rc == 0) {
@@ -546,7 +546,8 @@ static void respond_legacy_query(struct temporal_worker *w, const wf_task *task,
     memset(&qerr, 0, sizeof(qerr));
     int rc = temporal__payloads_from_proto(&args, task->query->query_args);
     if (rc == 0)
-        rc = temporal__wf_run_query(run, task->query->query_type, &args, &answer, &qerr);
+        rc = temporal__wf_run_query(run, task->query->query_type, &args, task->query->header,
+                                    &answer, &qerr);
     else
         temporal__fail(&qerr, rc, -1, "out of memory");
     struct temporal__payloads_view view;
@@ -739,6 +740,8 @@ static void handle_task(struct temporal_worker *w, wf_task *task)
         if (rc == 0)
             rc = temporal__wf_run_new(&run, def, w->namespace_name, w->task_queue,
                                       exec->workflow_id, exec->run_id, &log);
+        if (rc == 0)
+            temporal__wf_run_set_tracer(run, temporal__rpc_conn_tracer(w->conn));
         if (entry != NULL)
             entry->run = run;
     }

@@ -19,6 +19,7 @@
 
 #include "proto.h"
 #include "rpc.h"
+#include "trace_int.h"
 #include "wf_engine.h"
 
 typedef Temporal__Api__Workflowservice__V1__PollActivityTaskQueueResponse temporal__activity_task;
@@ -201,6 +202,7 @@ struct temporal__la_exec {
     int64_t local_retry_threshold_ms;
     struct temporal_retry_policy retry;
     char **non_retryable;
+    struct temporal__trace_ctx trace; /* its StartActivity span's context (tracing) */
     pthread_t thread;
     /* Guarded by w->mu. */
     bool done;

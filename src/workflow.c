@@ -12,6 +12,7 @@
 
 #include "coro.h"
 #include "history_json.h"
+#include "trace_int.h"
 #include "wf_engine.h"
 
 #define DEFAULT_FAILURE_TYPE "TemporalCError"
@@ -127,6 +128,10 @@ struct machine {
     struct temporal__la_request la;
     struct temporal_retry_policy la_retry;
     struct temporal__payloads_view marker_extra_view;
+    /* Tracing: the context of the span of its command (StartActivity, StartChildWorkflow,
+     * SignalExternalWorkflow), which its header carries (allocated only when tracing). */
+    struct temporal__trace_ctx trace;
+    struct temporal__trace_header *trace_header;
     union {
         Temporal__Api__Command__V1__RecordMarkerCommandAttributes marker;
         Temporal__Api__Command__V1__StartChildWorkflowExecutionCommandAttributes child;
@@ -205,6 +210,7 @@ struct update {
     int64_t sequencing_event_id;
     struct temporal_payloads args;
     Temporal__Api__Update__V1__Request *request; /* as received (NULL when replayed) */
+    struct temporal__trace_ctx trace;            /* its input header's context (tracing) */
     bool replayed;  /* from history: already accepted, the validator is not run again */
     bool accepted;
     struct temporal_payloads result;
@@ -231,6 +237,7 @@ struct field {
 struct pending_signal {
     char *name;
     struct temporal_payloads args;
+    struct temporal__trace_ctx trace; /* its header's context (tracing) */
     struct pending_signal *next;
 };
 
@@ -292,6 +299,15 @@ struct temporal_workflow_ctx {
      * that no longer matches): the activation stops and the task fails. */
     struct temporal_error task_error;
     int64_t task_timeout_ms; /* of the latest WorkflowTaskScheduled */
+
+    /* Tracing (unused without a tracer).  |trace_parent| is RunWorkflow's parent: the
+     * started event's header context (|trace_parent_received|), else the run's own trace
+     * (temporal__trace_ctx_for_run); |trace_wf| is RunWorkflow's context, the parent of
+     * what the workflow does.  Both are derived from history: the same on every replay and
+     * on every worker. */
+    struct temporal_tracer *tracer;
+    struct temporal__trace_ctx trace_parent, trace_wf;
+    bool trace_parent_received;
 };
 
 /* A marker a replayed task recorded: a patch (|id| = patch id) or a side effect (|id| = the
@@ -322,6 +338,46 @@ static int fail_task(struct temporal_workflow_ctx *run, int code, const char *fm
 /* Helpers --------------------------------------------------------------------------------------- */
 
 static const char *str0(const char *s) { return s ? s : ""; }
+
+/* Tracing ---------------------------------------------------------------------------------------- */
+
+/* Workflow spans are recorded by the task that first runs the code, never on replay. */
+static bool tracing(const struct temporal_workflow_ctx *run)
+{
+    return run->tracer != NULL && !run->replaying;
+}
+
+/* Workflow time, in Unix nanoseconds (0 before the first task: then "now"). */
+static int64_t workflow_time_ns(const struct temporal_workflow_ctx *run)
+{
+    return run->now_ms * 1000000;
+}
+
+/* Starts workflow span |prefix|:|name| at workflow time with the run's attributes; its
+ * parent is |parent| (NULL: the workflow ctx).  |out| as for temporal__span_start(). */
+static struct temporal__span *wf_span_start(struct temporal_workflow_ctx *run,
+                                            enum temporal__span_kind kind, const char *prefix,
+                                            const char *name,
+                                            const struct temporal__trace_ctx *parent,
+                                            struct temporal__trace_ctx *out)
+{
+    struct temporal__span *s = temporal__span_start(run->tracer, kind, prefix, name,
+                                                    parent ? parent : &run->trace_wf, NULL,
+                                                    workflow_time_ns(run), out);
+    temporal__span_attr(s, "temporalWorkflowID", run->workflow_id);
+    temporal__span_attr(s, "temporalRunID", run->run_id);
+    return s;
+}
+
+/* Records a zero-length workflow span (see wf_span_start()) linked to |link| (may be NULL). */
+static void wf_span_record(struct temporal_workflow_ctx *run, enum temporal__span_kind kind,
+                           const char *prefix, const char *name,
+                           const struct temporal__trace_ctx *link, struct temporal__trace_ctx *out)
+{
+    struct temporal__span *s = wf_span_start(run, kind, prefix, name, NULL, out);
+    temporal__span_link(s, link);
+    temporal__span_end(run->tracer, s, workflow_time_ns(run));
+}
 
 static int nd_fail(struct temporal_error *err, int64_t event_id, const char *fmt, ...)
     TEMPORAL__PRINTF(3, 4);
@@ -396,6 +452,7 @@ static void update_free(struct update *u)
     if (u->request != NULL)
         protobuf_c_message_free_unpacked(&u->request->base, NULL);
     note_cleanup(&u->failure);
+    temporal__trace_ctx_clear(&u->trace);
     free(u);
 }
 
@@ -522,7 +579,33 @@ static void machine_free(struct machine *m)
     free(m->child_id);
     free(m->target_run_id);
     free(m->signal_name);
+    temporal__trace_ctx_clear(&m->trace);
+    if (m->trace_header != NULL) {
+        temporal__trace_header_clear(m->trace_header);
+        free(m->trace_header);
+    }
     free(m);
+}
+
+/* Points |*field| (a header of |m|'s command) at a `_tracer-data` header holding |ctx|, owned
+ * by |m|.  Tracing is best effort: without memory the header is left out. */
+static void machine_set_trace_header(struct machine *m, const struct temporal__trace_ctx *ctx,
+                                     Temporal__Api__Common__V1__Header **field)
+{
+    if (m->trace_header == NULL && (m->trace_header = calloc(1, sizeof(*m->trace_header))) == NULL)
+        return;
+    *field = temporal__trace_header_set(m->trace_header, ctx, NULL);
+}
+
+/* Records the CLIENT span |prefix|:|name| of the command |m| issues (a child of the workflow
+ * ctx) and makes the command's header |*field| carry its context. */
+static void trace_command(struct temporal_workflow_ctx *run, struct machine *m, const char *prefix,
+                          const char *name, Temporal__Api__Common__V1__Header **field)
+{
+    if (!tracing(run))
+        return;
+    wf_span_record(run, TEMPORAL__SPAN_CLIENT, prefix, name, NULL, &m->trace);
+    machine_set_trace_header(m, &m->trace, field);
 }
 
 /* Fills |m->failure| as an ApplicationFailure from |type|, |message|, |details|. */
@@ -696,8 +779,11 @@ void temporal__wf_run_free(struct temporal_workflow_ctx *run)
         n = s->next;
         free(s->name);
         temporal_payloads_cleanup(&s->args);
+        temporal__trace_ctx_clear(&s->trace);
         free(s);
     }
+    temporal__trace_ctx_clear(&run->trace_parent);
+    temporal__trace_ctx_clear(&run->trace_wf);
     for (struct patch_memo *p = run->patches, *n; p; p = n) {
         n = p->next;
         free(p->id);
@@ -733,6 +819,11 @@ void temporal__wf_run_free(struct temporal_workflow_ctx *run)
     free(run->parent_run_id);
     free(run->first_execution_run_id);
     free(run);
+}
+
+void temporal__wf_run_set_tracer(struct temporal_workflow_ctx *run, struct temporal_tracer *tracer)
+{
+    run->tracer = tracer;
 }
 
 int64_t temporal__wf_run_last_event_id(const struct temporal_workflow_ctx *run)
@@ -861,6 +952,9 @@ static int finish_workflow(struct temporal_workflow_ctx *run, int rc)
         m->command.attributes_case =
             TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_CONTINUE_AS_NEW_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES;
         m->command.continue_as_new_workflow_execution_command_attributes = &m->attrs.can;
+        /* The next run joins RunWorkflow's parent, as this run received it. */
+        if (tracing(run) && run->trace_parent_received)
+            machine_set_trace_header(m, &run->trace_parent, &m->attrs.can.header);
     } else {
         if ((m = machine_add(run, M_FAIL)) == NULL)
             return TEMPORAL_ENOMEM;
@@ -886,6 +980,13 @@ static int finish_workflow(struct temporal_workflow_ctx *run, int rc)
         m->command.fail_workflow_execution_command_attributes = &m->attrs.fail;
     }
     run->finished = true;
+    if (tracing(run)) {
+        struct temporal__span *s = wf_span_start(run, TEMPORAL__SPAN_INTERNAL, "CompleteWorkflow",
+                                                 run->workflow_type, NULL, NULL);
+        if (m->kind == M_FAIL)
+            temporal__span_error(s, m->failure_type, m->failure_message);
+        temporal__span_end(run->tracer, s, workflow_time_ns(run));
+    }
     return 0;
 }
 
@@ -910,7 +1011,8 @@ static struct handler *find_handler(struct handler *list, const char *name)
  * Returns NULL on OOM. */
 static struct update *add_update(struct temporal_workflow_ctx *run, const char *update_id,
                                  const char *message_id, int64_t sequencing_event_id,
-                                 const char *name, const temporal__pb_payloads *args)
+                                 const char *name, const temporal__pb_payloads *args,
+                                 const Temporal__Api__Common__V1__Header *header)
 {
     struct update *u = find_update(run, update_id);
     if (u != NULL)
@@ -926,6 +1028,8 @@ static struct update *add_update(struct temporal_workflow_ctx *run, const char *
         update_free(u);
         return NULL;
     }
+    if (run->tracer != NULL)
+        temporal__trace_ctx_from_header(header, &u->trace);
     struct update **pp = &run->updates;
     while (*pp)
         pp = &(*pp)->next;
@@ -1066,6 +1170,8 @@ static int accept_update(struct temporal_workflow_ctx *run, struct update *u)
         return rc;
     b->update = u;
     u->accepted = true;
+    if (tracing(run))
+        wf_span_record(run, TEMPORAL__SPAN_SERVER, "HandleUpdate", u->name, &u->trace, NULL);
     return 0;
 }
 
@@ -1123,6 +1229,9 @@ static int deliver_updates(struct temporal_workflow_ctx *run)
         if (h == NULL)
             continue;
         if (!u->replayed && h->validator != NULL) {
+            if (tracing(run))
+                wf_span_record(run, TEMPORAL__SPAN_SERVER, "ValidateUpdate", u->name, &u->trace,
+                               NULL);
             run->in_validator = true;
             note_cleanup(&run->validator_failure);
             int vrc = h->validator(run, &u->args, h->arg);
@@ -1208,9 +1317,12 @@ static bool deliver_signals(struct temporal_workflow_ctx *run)
             for (struct pending_signal *t = run->signals; t; t = t->next)
                 run->signals_tail = t;
         }
+        if (tracing(run))
+            wf_span_record(run, TEMPORAL__SPAN_SERVER, "HandleSignal", s->name, &s->trace, NULL);
         ((temporal_workflow_signal_fn)h->fn)(run, &s->args, h->arg);
         free(s->name);
         temporal_payloads_cleanup(&s->args);
+        temporal__trace_ctx_clear(&s->trace);
         free(s);
         run->progress++;
         delivered = true;
@@ -1668,6 +1780,8 @@ static int add_signal(struct temporal_workflow_ctx *run,
         free(s);
         return TEMPORAL_ENOMEM;
     }
+    if (run->tracer != NULL)
+        temporal__trace_ctx_from_header(a->header, &s->trace);
     if (run->signals_tail)
         run->signals_tail->next = s;
     else
@@ -1695,6 +1809,20 @@ static int apply_started(struct temporal_workflow_ctx *run, const temporal__pb_e
     seed_random(run, a && !temporal__empty(a->original_execution_run_id)
                          ? a->original_execution_run_id
                          : run->run_id);
+    if (run->tracer != NULL) {
+        /* RunWorkflow's parent: the context the starter sent, else a trace of the run's
+         * own.  Its span id is derived from the run, so every task finds the same ctx. */
+        run->trace_parent_received =
+            temporal__trace_ctx_from_header(a ? a->header : NULL, &run->trace_parent);
+        if (!run->trace_parent_received)
+            temporal__trace_ctx_for_run(run->run_id, run->info.start_time_ms / 1000,
+                                        &run->trace_parent);
+        uint8_t span_id[8];
+        temporal__trace_span_id_for(run->run_id, "RunWorkflow", span_id);
+        temporal__span_start(NULL, TEMPORAL__SPAN_SERVER, "RunWorkflow", run->workflow_type,
+                             &run->trace_parent, span_id, run->info.start_time_ms * 1000000,
+                             &run->trace_wf);
+    }
     if (a == NULL)
         return 0;
     run->info.attempt = a->attempt > 0 ? a->attempt : 1;
@@ -1821,7 +1949,8 @@ static int look_ahead_markers(struct temporal_workflow_ctx *run, temporal__pb_ev
             struct update *u = add_update(run, str0(acc->protocol_instance_id),
                                           str0(acc->accepted_request_message_id),
                                           acc->accepted_request_sequencing_event_id,
-                                          input ? str0(input->name) : "", input ? input->args : NULL);
+                                          input ? str0(input->name) : "", input ? input->args : NULL,
+                                          input ? input->header : NULL);
             if (u == NULL)
                 return TEMPORAL_ENOMEM;
             u->replayed = true;
@@ -1923,6 +2052,16 @@ static int apply_events(struct temporal_workflow_ctx *run, temporal__pb_event *c
             run->now_ms = temporal__timestamp_ms(e->event_time);
             run->info.history_length = e->event_id;
             run->tasks++;
+            if (run->tasks == 1 && tracing(run)) {
+                /* The task that first runs the workflow records it. */
+                uint8_t span_id[8];
+                temporal__trace_span_id_for(run->run_id, "RunWorkflow", span_id);
+                const char *attrs[] = { "temporalWorkflowID", run->workflow_id, "temporalRunID",
+                                        run->run_id, NULL };
+                temporal__span_record(run->tracer, TEMPORAL__SPAN_SERVER, "RunWorkflow",
+                                      run->workflow_type, &run->trace_parent, span_id,
+                                      workflow_time_ns(run), attrs, NULL, NULL);
+            }
             rc = activate(run, err);
             if (rc != 0 && rc != TEMPORAL_ENOMEM)
                 return rc;
@@ -2024,7 +2163,7 @@ static int apply_events(struct temporal_workflow_ctx *run, temporal__pb_event *c
                 char message_id[300];
                 snprintf(message_id, sizeof(message_id), "%s/request", str0(r->meta->update_id));
                 if (add_update(run, str0(r->meta->update_id), message_id, e->event_id,
-                               str0(r->input->name), r->input->args) == NULL)
+                               str0(r->input->name), r->input->args, r->input->header) == NULL)
                     rc = TEMPORAL_ENOMEM;
             }
             break;
@@ -2113,7 +2252,7 @@ int temporal__wf_run_add_message(struct temporal_workflow_ctx *run,
                       ? msg->event_id
                       : 0;
     struct update *u = add_update(run, str0(msg->protocol_instance_id), str0(msg->id), seq,
-                                  str0(r->input->name), r->input->args);
+                                  str0(r->input->name), r->input->args, r->input->header);
     if (u == NULL) {
         protobuf_c_message_free_unpacked(&r->base, NULL);
         return temporal__fail(err, TEMPORAL_ENOMEM, -1, "out of memory");
@@ -2147,9 +2286,9 @@ size_t temporal__wf_run_take_messages(struct temporal_workflow_ctx *run,
     return n;
 }
 
-int temporal__wf_run_query(struct temporal_workflow_ctx *run, const char *type,
-                           const struct temporal_payloads *args, struct temporal_payloads *answer,
-                           struct temporal_error *err)
+static int run_query(struct temporal_workflow_ctx *run, const char *type,
+                     const struct temporal_payloads *args, struct temporal_payloads *answer,
+                     struct temporal_error *err)
 {
     for (struct handler *h = run->query_handlers; h; h = h->next) {
         if (strcmp(h->name, type) != 0)
@@ -2167,6 +2306,30 @@ int temporal__wf_run_query(struct temporal_workflow_ctx *run, const char *type,
     return temporal__fail(err, TEMPORAL_EQUERY_FAILED, -1,
                           "unknown query type '%s' for workflow type '%s'; known queries: [%s]",
                           type, run->workflow_type, known);
+}
+
+int temporal__wf_run_query(struct temporal_workflow_ctx *run, const char *type,
+                           const struct temporal_payloads *args,
+                           const Temporal__Api__Common__V1__Header *header,
+                           struct temporal_payloads *answer, struct temporal_error *err)
+{
+    /* A query is not replayed: its span is recorded whenever it is answered (in real time),
+     * as a child of the querying client's span, linked to the workflow ctx. */
+    struct temporal__trace_ctx parent = { 0 };
+    struct temporal__span *s = NULL;
+    if (run->tracer != NULL && temporal__trace_ctx_from_header(header, &parent)) {
+        s = temporal__span_start(run->tracer, TEMPORAL__SPAN_SERVER, "HandleQuery", type, &parent,
+                                 NULL, 0, NULL);
+        temporal__span_attr(s, "temporalWorkflowID", run->workflow_id);
+        temporal__span_attr(s, "temporalRunID", run->run_id);
+        temporal__span_link(s, &run->trace_wf);
+        temporal__trace_ctx_clear(&parent);
+    }
+    int rc = run_query(run, type, args, answer, err);
+    if (rc != 0)
+        temporal__span_error(s, temporal_err_name(rc), err ? err->message : "");
+    temporal__span_end(run->tracer, s, 0);
+    return rc;
 }
 
 /* The API of workflow code ----------------------------------------------------------------------- */
@@ -2685,6 +2848,7 @@ int temporal_workflow_execute_activity(struct temporal_workflow_ctx *ctx, const 
     a.task_queue = &m->task_queue_msg;
     a.input = m->view.msg.n_payloads ? &m->view.msg : NULL;
     m->attrs.activity = a;
+    trace_command(ctx, m, "StartActivity", activity_type, &m->attrs.activity.header);
     set_duration(m, 0, &m->attrs.activity.schedule_to_close_timeout, o.schedule_to_close_timeout_ms);
     set_duration(m, 1, &m->attrs.activity.schedule_to_start_timeout, o.schedule_to_start_timeout_ms);
     set_duration(m, 2, &m->attrs.activity.start_to_close_timeout, o.start_to_close_timeout_ms);
@@ -2760,6 +2924,7 @@ int temporal_workflow_execute_child(struct temporal_workflow_ctx *ctx, const cha
                                 ? TEMPORAL__API__ENUMS__V1__PARENT_CLOSE_POLICY__PARENT_CLOSE_POLICY_TERMINATE
                                 : (Temporal__Api__Enums__V1__ParentClosePolicy)o.parent_close_policy;
     m->attrs.child = a;
+    trace_command(ctx, m, "StartChildWorkflow", workflow_type, &m->attrs.child.header);
     set_duration(m, 0, &m->attrs.child.workflow_execution_timeout, o.execution_timeout_ms);
     set_duration(m, 1, &m->attrs.child.workflow_run_timeout, o.run_timeout_ms);
     set_duration(m, 2, &m->attrs.child.workflow_task_timeout, o.task_timeout_ms);
@@ -2865,6 +3030,13 @@ const struct temporal__la_request *temporal__wf_run_next_local_activity(struct t
     for (struct machine *m = run->machines; m; m = m->next)
         if (m->kind == M_LOCAL_ACTIVITY && !m->resolved && !m->la_started) {
             m->la_started = true;
+            /* Its StartActivity span, recorded by the task that starts it; the span is the
+             * parent of each attempt's RunActivity. */
+            if (tracing(run)) {
+                wf_span_record(run, TEMPORAL__SPAN_CLIENT, "StartActivity", m->activity_type, NULL,
+                               &m->trace);
+                m->la.trace = &m->trace;
+            }
             return &m->la;
         }
     return NULL;
@@ -2994,7 +3166,8 @@ static int schedule_local_activity(struct temporal_workflow_ctx *ctx, const char
     struct temporal__la_request req = {
         m->id, m->activity_type, &m->payloads, o->schedule_to_close_timeout_ms,
         o->start_to_close_timeout_ms, &m->la_retry, first_scheduled, attempt,
-        o->local_retry_threshold_ms > 0 ? o->local_retry_threshold_ms : LA_DEFAULT_RETRY_THRESHOLD_MS
+        o->local_retry_threshold_ms > 0 ? o->local_retry_threshold_ms : LA_DEFAULT_RETRY_THRESHOLD_MS,
+        NULL /* set when it starts (tracing) */
     };
     m->la = req;
 
@@ -3091,6 +3264,7 @@ static int issue_external(struct temporal_workflow_ctx *ctx, enum machine_kind k
         a.signal_name = m->signal_name;
         a.input = m->view.msg.n_payloads ? &m->view.msg : NULL;
         m->attrs.signal = a;
+        trace_command(ctx, m, "SignalExternalWorkflow", m->signal_name, &m->attrs.signal.header);
         m->command.command_type = CMD(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION);
         m->command.attributes_case =
             TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES;
