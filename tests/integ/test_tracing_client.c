@@ -153,7 +153,32 @@ static void check_header_is_span(const header_msg *h, const struct temporal__fin
     assert_string_equal(span_id, want_span);
 }
 
-/* A worker whose client records spans into |tracer|. */
+/* Activity "block": heartbeats until cancelled (it says when it runs in |*ud|, an int). */
+static int block_activity(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
+                          struct temporal_payloads *out, void *ud)
+{
+    (void)in, (void)out;
+    __atomic_store_n((int *)ud, 1, __ATOMIC_SEQ_CST);
+    for (;;) {
+        int rc = temporal_activity_heartbeat(ctx, NULL);
+        if (rc != 0)
+            return rc;
+        ts_sleep_ms(20);
+    }
+}
+
+static int block_started;
+
+/* Workflow "TracingBlock": runs activity "block". */
+static int block_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                          struct temporal_payloads *out)
+{
+    struct temporal_activity_options o = TEMPORAL_ACTIVITY_OPTIONS_INIT;
+    o.start_to_close_timeout_ms = 60000;
+    return temporal_workflow_execute_activity(ctx, "block", in, &o, out);
+}
+
+/* A worker (no graceful shutdown time) whose client records spans into |tracer|. */
 static void traced_worker(struct ts_worker *tw, struct temporal_tracer *tracer,
                           const char *workflow_type, temporal_workflow_fn wf)
 {
@@ -172,6 +197,9 @@ static void traced_worker(struct ts_worker *tw, struct temporal_tracer *tracer,
                                                        NULL),
                      0);
     assert_int_equal(temporal_worker_register_activity(tw->worker, "hello", ts_hello_activity, NULL),
+                     0);
+    assert_int_equal(temporal_worker_register_activity(tw->worker, "block", block_activity,
+                                                       &block_started),
                      0);
     ts_worker_run(tw);
 }
@@ -300,6 +328,42 @@ static void failed_activity_span(void **state)
     assert_string_equal(run->error_type, "BadInput");
     assert_string_equal(run->error_message, "expected a name");
     temporal__finished_spans_free(spans);
+    temporal_tracer_free(tracer);
+}
+
+/* An attempt cancelled by the worker's shutdown ends its span, without an error status
+ * (cancellation is not a failure of the activity). */
+static void cancelled_activity_span(void **state)
+{
+    (void)state;
+    struct temporal_tracer *tracer = new_tracer();
+    struct ts_worker tw;
+    __atomic_store_n(&block_started, 0, __ATOMIC_SEQ_CST);
+    traced_worker(&tw, tracer, "TracingBlock", block_workflow);
+    char id[160];
+    ts_unique(id, sizeof(id), "tracing-block");
+    struct temporal_start_workflow_options o = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
+    o.workflow_id = id;
+    o.workflow_type = "TracingBlock";
+    o.task_queue = tw.task_queue;
+    o.execution_timeout_ms = 60000;
+    struct temporal_error err;
+    TS_OK(temporal_client_start_workflow(tw.client, &o, NULL, NULL, &err), err);
+    for (int i = 0; i < 3000 && !__atomic_load_n(&block_started, __ATOMIC_SEQ_CST); i++)
+        ts_sleep_ms(20);
+    assert_true(__atomic_load_n(&block_started, __ATOMIC_SEQ_CST));
+    ts_worker_stop(&tw); /* cancels the attempt (WORKER_SHUTDOWN) and waits for its report */
+
+    struct temporal__finished_span *spans = NULL;
+    take_spans(tracer, &spans);
+    const struct temporal__finished_span *run = find_span(spans, "RunActivity:block", id);
+    assert_non_null(run);
+    assert_false(run->error);
+    assert_true(run->end_unix_ns >= run->start_unix_ns);
+    temporal__finished_spans_free(spans);
+    struct temporal_client *c = ts_connect();
+    TS_OK(temporal_client_terminate_workflow(c, id, NULL, "test over", &err), err);
+    temporal_client_free(c);
     temporal_tracer_free(tracer);
 }
 
@@ -496,6 +560,7 @@ static void failed_call_span(void **state)
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(start_header_and_run_activity),
     cmocka_unit_test(failed_activity_span),
+    cmocka_unit_test(cancelled_activity_span),
     cmocka_unit_test(signal_query_update_spans),
     cmocka_unit_test(failed_call_span),
 };
