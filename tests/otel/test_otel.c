@@ -1,9 +1,13 @@
 /*
- * SDK metrics exported over OTLP/gRPC to a real OpenTelemetry Collector (built by
+ * SDK metrics and spans exported over OTLP/gRPC to a real OpenTelemetry Collector (built by
  * scripts/install-deps.sh; tests/otel/README.md), which writes what it receives to a file
  * as OTLP JSON, one object per line.  A C worker runs a workflow and an activity against
  * the dev server; the collector's file must then hold the standard metrics with their
- * labels.  The Lambda case checks that the flush inside the invocation delivers them.
+ * labels.  The Lambda cases check that the flush inside the invocation delivers metrics and
+ * spans, that the spans have the names, kinds, attributes and parentage of the other SDKs'
+ * interceptors (temporal/tracing.h), and that a workflow started by a Python client with
+ * the Python SDK's TracingInterceptor (tests/peers/py_traced_client.py) makes one trace
+ * with our worker's spans.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -12,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <temporal/lambda.h>
@@ -152,7 +157,10 @@ static const char *attr_value(json_t *obj, const char *key)
     return NULL;
 }
 
-static void start_hello(struct temporal_client *client, const char *tq, char *id, size_t cap)
+/* Starts OtelHello("metrics") on |tq|; its id goes into |id|, its run id (may be NULL) into
+ * |*run_id| (temporal_free()). */
+static void start_hello(struct temporal_client *client, const char *tq, char *id, size_t cap,
+                        char **run_id)
 {
     ts_unique(id, cap, "otel-wf");
     struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
@@ -162,7 +170,7 @@ static void start_hello(struct temporal_client *client, const char *tq, char *id
     struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
     temporal_payloads_add_string(&args, "metrics");
     struct temporal_error err;
-    TS_OK(temporal_client_start_workflow(client, &so, &args, NULL, &err), err);
+    TS_OK(temporal_client_start_workflow(client, &so, &args, run_id, &err), err);
     temporal_payloads_cleanup(&args);
 }
 
@@ -199,7 +207,7 @@ static void worker_metrics_reach_collector(void **state)
                      0);
     ts_worker_run(&tw);
     char id[128];
-    start_hello(tw.client, tw.task_queue, id, sizeof(id));
+    start_hello(tw.client, tw.task_queue, id, sizeof(id), NULL);
     struct temporal_payloads result = TEMPORAL_PAYLOADS_INIT;
     TS_OK(temporal_client_get_workflow_result(tw.client, id, NULL, 30000, &result, &err), err);
     temporal_payloads_cleanup(&result);
@@ -305,9 +313,11 @@ static void exporter_options(void **state)
     temporal_metrics_free(metrics);
 }
 
-/* Lambda: apply_defaults, one invocation that runs a workflow; with a background period
- * far beyond the test, only the flush inside the invocation can have delivered the
- * metrics, and they are at the collector when the invocation returns. */
+/* Lambda ------------------------------------------------------------------------------------- */
+
+/* apply_defaults with a background period far beyond the test, so that only the flush inside
+ * an invocation can deliver anything; the hello workflow as "OtelHello" and "HelloWorkflow"
+ * (what the Python client starts). */
 static int lambda_configure(struct temporal_lambda_config *cfg, void *ud,
                             struct temporal_error *err)
 {
@@ -322,44 +332,75 @@ static int lambda_configure(struct temporal_lambda_config *cfg, void *ud,
         rc = temporal_lambda_register_workflow(cfg, "OtelHello", ts_hello_workflow,
                                                TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL);
     if (rc == 0)
+        rc = temporal_lambda_register_workflow(cfg, "HelloWorkflow", ts_hello_workflow,
+                                               TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL);
+    if (rc == 0)
         rc = temporal_lambda_register_activity(cfg, "hello", ts_hello_activity, NULL);
     return rc;
 }
 
+/* A Lambda worker of a new deployment on task queue |tq| (filled in), function name
+ * |function|, exporting to |c|; one invocation registers its version, which is then made
+ * current. */
+static struct temporal_lambda_worker *lambda_start(struct collector *c, char *tq, size_t tq_cap,
+                                                   const char *function,
+                                                   struct temporal_lambda_invocation *inv)
+{
+    char deployment[96];
+    ts_unique(deployment, sizeof(deployment), "otel-dep");
+    ts_unique(tq, tq_cap, "otel-lambda-tq");
+    setenv("TEMPORAL_ADDRESS", ts_state("address"), 1);
+    setenv("TEMPORAL_TASK_QUEUE", tq, 1);
+    unsetenv("OTEL_SERVICE_NAME");
+    setenv("AWS_LAMBDA_FUNCTION_NAME", function, 1);
+    struct temporal_deployment_version v = {deployment, "build-1"};
+    struct temporal_lambda_worker *lw = NULL;
+    struct temporal_error err;
+    TS_OK(temporal_lambda_worker_new(&lw, &v, lambda_configure, c->endpoint, &err), err);
+    inv->deadline_epoch_ms = ts_deadline_in_ms(3500);
+    TS_OK(temporal_lambda_worker_invoke(lw, inv, &err), err); /* registers the version */
+    ts_set_current_version(deployment, "build-1");
+    return lw;
+}
+
+/* Invokes |lw| (3.5 s each, at most ten times) until workflow |id| has completed (not at
+ * all if it already has). */
+static void invoke_until_completed(struct temporal_lambda_worker *lw,
+                                   struct temporal_lambda_invocation *inv,
+                                   struct temporal_client *client, const char *id)
+{
+    struct temporal_error err;
+    for (int i = 0; ts_workflow_status(client, id) != TEMPORAL_WORKFLOW_STATUS_COMPLETED; i++) {
+        if (i == 10)
+            fail_msg("workflow %s not completed after %d invocations", id, i);
+        inv->deadline_epoch_ms = ts_deadline_in_ms(3500);
+        TS_OK(temporal_lambda_worker_invoke(lw, inv, &err), err);
+    }
+}
+
+static void lambda_stop(struct temporal_lambda_worker *lw)
+{
+    temporal_lambda_worker_free(lw);
+    unsetenv("TEMPORAL_ADDRESS");
+    unsetenv("TEMPORAL_TASK_QUEUE");
+    unsetenv("AWS_LAMBDA_FUNCTION_NAME");
+}
+
+/* One invocation runs a workflow; the invocation that completed it has returned, so its
+ * metrics are at the collector. */
 static void lambda_flush_inside_invocation(void **state)
 {
     (void)state;
     struct collector c;
     collector_start(&c);
-    char deployment[96], tq[96];
-    ts_unique(deployment, sizeof(deployment), "otel-dep");
-    ts_unique(tq, sizeof(tq), "otel-lambda-tq");
-    setenv("TEMPORAL_ADDRESS", ts_state("address"), 1);
-    setenv("TEMPORAL_TASK_QUEUE", tq, 1);
-    unsetenv("OTEL_SERVICE_NAME");
-    setenv("AWS_LAMBDA_FUNCTION_NAME", "otel-lambda-fn", 1);
-    struct temporal_deployment_version v = {deployment, "build-1"};
-    struct temporal_lambda_worker *lw = NULL;
-    struct temporal_error err;
-    TS_OK(temporal_lambda_worker_new(&lw, &v, lambda_configure, c.endpoint, &err), err);
-    struct temporal_lambda_invocation inv = {
-        .request_id = "otel-req-1",
-        .deadline_epoch_ms = ts_deadline_in_ms(3500),
-    };
-    TS_OK(temporal_lambda_worker_invoke(lw, &inv, &err), err); /* registers the version */
-    ts_set_current_version(deployment, "build-1");
+    char tq[96];
+    struct temporal_lambda_invocation inv = {.request_id = "otel-req-1"};
+    struct temporal_lambda_worker *lw = lambda_start(&c, tq, sizeof(tq), "otel-lambda-fn", &inv);
     struct temporal_client *client = ts_connect();
     char id[128];
-    start_hello(client, tq, id, sizeof(id));
-    bool done = false;
-    for (int i = 0; i < 10 && !done; i++) {
-        inv.request_id = "otel-req-n";
-        inv.deadline_epoch_ms = ts_deadline_in_ms(3500);
-        TS_OK(temporal_lambda_worker_invoke(lw, &inv, &err), err);
-        done = ts_workflow_status(client, id) == TEMPORAL_WORKFLOW_STATUS_COMPLETED;
-    }
-    assert_true(done);
-    /* The invocation that completed the workflow has returned: its metrics are there. */
+    start_hello(client, tq, id, sizeof(id), NULL);
+    inv.request_id = "otel-req-n";
+    invoke_until_completed(lw, &inv, client, id);
     json_t *resource = NULL;
     json_t *dp = find_point(&c, "temporal_workflow_completed", "workflow_type", "OtelHello",
                             &resource);
@@ -372,10 +413,472 @@ static void lambda_flush_inside_invocation(void **state)
     assert_non_null(dp);
     json_decref(dp);
     temporal_client_free(client);
-    temporal_lambda_worker_free(lw);
-    unsetenv("TEMPORAL_ADDRESS");
-    unsetenv("TEMPORAL_TASK_QUEUE");
-    unsetenv("AWS_LAMBDA_FUNCTION_NAME");
+    lambda_stop(lw);
+    collector_stop(&c);
+}
+
+/* Spans ---------------------------------------------------------------------------------------- */
+
+static const char *span_str(json_t *span, const char *key)
+{
+    return str_or_empty(json_object_get(span, key));
+}
+
+/* Every span at the collector so far: copies, each with "service" (its resource's
+ * service.name) added.  json_decref() the array. */
+static json_t *read_spans(struct collector *c)
+{
+    json_t *all = json_array();
+    FILE *f = fopen(c->output, "r");
+    char *line = NULL;
+    size_t line_cap = 0;
+    ssize_t len;
+    while (f && (len = getline(&line, &line_cap, f)) > 0) {
+        if (line[len - 1] != '\n')
+            break; /* still being written */
+        json_t *doc = json_loads(line, 0, NULL);
+        size_t i, j, k;
+        json_t *rs, *ss, *span;
+        json_array_foreach(json_object_get(doc, "resourceSpans"), i, rs)
+        {
+            const char *service = attr_value(json_object_get(rs, "resource"), "service.name");
+            json_array_foreach(json_object_get(rs, "scopeSpans"), j, ss)
+            {
+                json_array_foreach(json_object_get(ss, "spans"), k, span)
+                {
+                    json_t *copy = json_deep_copy(span);
+                    json_object_set_new(copy, "service", json_string(service ? service : ""));
+                    json_array_append_new(all, copy);
+                }
+            }
+        }
+        json_decref(doc);
+    }
+    free(line);
+    if (f)
+        fclose(f);
+    return all;
+}
+
+/* The span of |spans| named |name| whose temporalWorkflowID is |wf_id|; |*count| (may be
+ * NULL) receives how many there are.  Borrowed from |spans|. */
+static json_t *find_span(json_t *spans, const char *name, const char *wf_id, int *count)
+{
+    json_t *found = NULL;
+    int n = 0;
+    size_t i;
+    json_t *span;
+    json_array_foreach(spans, i, span)
+    {
+        const char *wf = attr_value(span, "temporalWorkflowID");
+        if (strcmp(span_str(span, "name"), name) == 0 && wf && strcmp(wf, wf_id) == 0) {
+            n++;
+            if (!found)
+                found = span;
+        }
+    }
+    if (count)
+        *count = n;
+    return found;
+}
+
+/* The span with |trace_id| and |span_id|, or NULL.  Borrowed from |spans|. */
+static json_t *span_by_id(json_t *spans, const char *trace_id, const char *span_id)
+{
+    size_t i;
+    json_t *span;
+    json_array_foreach(spans, i, span)
+    {
+        if (strcmp(span_str(span, "traceId"), trace_id) == 0 &&
+            strcmp(span_str(span, "spanId"), span_id) == 0)
+            return span;
+    }
+    return NULL;
+}
+
+/* Waits (up to 10 s: the file exporter writes every 100 ms) until the collector holds a span
+ * of each of |names| for workflow |wf_id|, and returns all spans (json_decref()); fails the
+ * test naming the first span that never came. */
+static json_t *wait_spans(struct collector *c, const char *const *names, size_t n_names,
+                          const char *wf_id)
+{
+    const char *missing = NULL;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        json_t *spans = read_spans(c);
+        missing = NULL;
+        for (size_t i = 0; i < n_names && !missing; i++)
+            if (!find_span(spans, names[i], wf_id, NULL))
+                missing = names[i];
+        if (!missing)
+            return spans;
+        json_decref(spans);
+        ts_sleep_ms(100);
+    }
+    fail_msg("no span %s of workflow %s at the collector", missing, wf_id);
+    return NULL;
+}
+
+/* Whether |s| is |len| lowercase hex digits, not all zero (a valid OTLP id). */
+static bool valid_id(const char *s, size_t len)
+{
+    bool nonzero = false;
+    for (size_t i = 0; i < len; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+        nonzero |= s[i] != '0';
+    }
+    return s[len] == '\0' && nonzero;
+}
+
+/* Asserts that |name| exists exactly once for workflow |wf_id| (a workflow span is recorded
+ * once, whatever the replays), is well formed, has |kind| and comes from |service|, and that
+ * its parent is |parent| (NULL: no parent) in the same trace; returns it. */
+static json_t *check_span(json_t *spans, const char *name, const char *wf_id, int kind,
+                          const char *service, json_t *parent)
+{
+    int count = 0;
+    json_t *s = find_span(spans, name, wf_id, &count);
+    if (count != 1)
+        fail_msg("%d spans %s of workflow %s, expected 1", count, name, wf_id);
+    if (!valid_id(span_str(s, "traceId"), 32) || !valid_id(span_str(s, "spanId"), 16))
+        fail_msg("%s: bad ids %s / %s", name, span_str(s, "traceId"), span_str(s, "spanId"));
+    if (json_integer_value(json_object_get(s, "kind")) != kind)
+        fail_msg("%s: kind %d, expected %d", name,
+                 (int)json_integer_value(json_object_get(s, "kind")), kind);
+    assert_string_equal(span_str(s, "service"), service);
+    unsigned long long start = strtoull(span_str(s, "startTimeUnixNano"), NULL, 10);
+    unsigned long long end = strtoull(span_str(s, "endTimeUnixNano"), NULL, 10);
+    if (start == 0 || end < start)
+        fail_msg("%s: start %llu, end %llu", name, start, end);
+    /* Success: no error status (STATUS_CODE_ERROR is 2). */
+    assert_true(json_integer_value(json_object_get(json_object_get(s, "status"), "code")) != 2);
+    if (parent) {
+        assert_string_equal(span_str(s, "traceId"), span_str(parent, "traceId"));
+        if (strcmp(span_str(s, "parentSpanId"), span_str(parent, "spanId")) != 0)
+            fail_msg("%s: parent %s, expected %s (%s)", name, span_str(s, "parentSpanId"),
+                     span_str(parent, "spanId"), span_str(parent, "name"));
+    } else if (span_str(s, "parentSpanId")[0] != '\0') {
+        fail_msg("%s: parent %s, expected none", name, span_str(s, "parentSpanId"));
+    }
+    return s;
+}
+
+/* Whether |ancestor| is an ancestor of |s| through the parent links within |spans|. */
+static bool is_ancestor(json_t *spans, json_t *ancestor, json_t *s)
+{
+    const char *trace_id = span_str(s, "traceId");
+    if (strcmp(trace_id, span_str(ancestor, "traceId")) != 0)
+        return false;
+    for (int depth = 0; s && depth < 64; depth++) {
+        const char *parent = span_str(s, "parentSpanId");
+        if (parent[0] == '\0')
+            return false;
+        if (strcmp(parent, span_str(ancestor, "spanId")) == 0)
+            return true;
+        s = span_by_id(spans, trace_id, parent);
+    }
+    return false;
+}
+
+/* The Unix time in seconds that an X-Ray compatible trace id starts with. */
+static long long xray_seconds(const char *trace_id)
+{
+    char head[9];
+    memcpy(head, trace_id, 8);
+    head[8] = '\0';
+    return strtoll(head, NULL, 16);
+}
+
+/* An invocation's X-Ray trace header, as Lambda passes it. */
+struct xray {
+    char header[128];
+    char trace_id[33]; /* its Root in W3C form */
+    char parent[17];   /* its Parent */
+};
+
+static void xray_new(struct xray *x, time_t now)
+{
+    snprintf(x->trace_id, sizeof(x->trace_id), "%08llx%016llx%08x",
+             (unsigned long long)now & 0xffffffffULL,
+             (unsigned long long)random() << 20 | 0x5a5a5ULL, (unsigned)getpid());
+    snprintf(x->parent, sizeof(x->parent), "%016llx", (unsigned long long)random() << 1 | 1ULL);
+    snprintf(x->header, sizeof(x->header), "Root=1-%.8s-%.24s;Parent=%s;Sampled=1", x->trace_id,
+             x->trace_id + 8, x->parent);
+}
+
+/* Whether |span| has a link to |trace_id| / |span_id|. */
+static bool has_link(json_t *span, const char *trace_id, const char *span_id)
+{
+    size_t i;
+    json_t *link;
+    json_array_foreach(json_object_get(span, "links"), i, link)
+    {
+        if (strcmp(span_str(link, "traceId"), trace_id) == 0 &&
+            strcmp(span_str(link, "spanId"), span_id) == 0)
+            return true;
+    }
+    return false;
+}
+
+static const char *const HELLO_WORKER_SPANS[] = {
+    "RunWorkflow:", "StartActivity:hello", "RunActivity:hello", "CompleteWorkflow:",
+};
+
+/* The worker's spans of one hello workflow |wf_id| of type |type| (run |run_id|), made by the
+ * Lambda function |service|: RunWorkflow (whose parent is |client_span|, NULL: none) →
+ * StartActivity → RunActivity, RunWorkflow → CompleteWorkflow, with their Temporal
+ * attributes.  |out[4]| receives them in that order. */
+static void check_hello_worker_spans(json_t *spans, const char *type, const char *wf_id,
+                                     const char *run_id, const char *service,
+                                     json_t *client_span, json_t **out)
+{
+    char run_name[96], complete_name[96];
+    snprintf(run_name, sizeof(run_name), "RunWorkflow:%s", type);
+    snprintf(complete_name, sizeof(complete_name), "CompleteWorkflow:%s", type);
+    json_t *run = check_span(spans, run_name, wf_id, 2, service, client_span);
+    json_t *start_act = check_span(spans, "StartActivity:hello", wf_id, 3, service, run);
+    json_t *run_act = check_span(spans, "RunActivity:hello", wf_id, 2, service, start_act);
+    json_t *complete = check_span(spans, complete_name, wf_id, 1, service, run);
+    json_t *all[4] = {run, start_act, run_act, complete};
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(attr_value(all[i], "temporalRunID"), run_id);
+        out[i] = all[i];
+    }
+    const char *activity_id = attr_value(run_act, "temporalActivityID");
+    assert_non_null(activity_id);
+    assert_true(activity_id[0] != '\0');
+}
+
+/* Waits for the client span |client_name| and the worker spans of workflow |wf_id| of |type|. */
+static json_t *wait_hello_spans(struct collector *c, const char *client_name, const char *type,
+                                const char *wf_id)
+{
+    char names[5][96];
+    const char *list[5];
+    size_t n = 0;
+    if (client_name)
+        list[n++] = client_name;
+    for (size_t i = 0; i < 4; i++) {
+        const char *base = HELLO_WORKER_SPANS[i];
+        snprintf(names[n], sizeof(names[n]), "%s%s", base,
+                 base[strlen(base) - 1] == ':' ? type : "");
+        list[n] = names[n];
+        n++;
+    }
+    return wait_spans(c, list, n, wf_id);
+}
+
+/* Starts the harness's (untraced) Python worker's workflow "RunActivity", which schedules
+ * activity "hello" on |tq| without trace context; its id goes into |id|, its run id into
+ * |*run_id| (temporal_free()). */
+static void start_untraced_activity(struct temporal_client *client, const char *tq, char *id,
+                                    size_t cap, char **run_id)
+{
+    ts_unique(id, cap, "otel-py-act");
+    char input[256];
+    snprintf(input, sizeof(input),
+             "{\"activity\": \"hello\", \"task_queue\": \"%s\", \"args\": [\"Lambda\"]}",
+             tq);
+    struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
+    so.workflow_id = id;
+    so.workflow_type = "RunActivity";
+    so.task_queue = ts_state("py_task_queue");
+    struct temporal_payloads args = TEMPORAL_PAYLOADS_INIT;
+    assert_int_equal(temporal_payloads_add_json(&args, input, strlen(input)), 0);
+    struct temporal_error err;
+    TS_OK(temporal_client_start_workflow(client, &so, &args, run_id, &err), err);
+    temporal_payloads_cleanup(&args);
+}
+
+/* Asserts that |trace_id| is X-Ray compatible: it starts with a Unix time in seconds, here
+ * the time the test ran (within a minute either side, not a timing check). */
+static void assert_xray_id(const char *trace_id, time_t t0)
+{
+    long long secs = xray_seconds(trace_id);
+    if (secs < (long long)t0 - 60 || secs > (long long)time(NULL) + 60)
+        fail_msg("trace id %s does not start with the Unix time (%lld)", trace_id,
+                 (long long)t0);
+}
+
+/* Lambda invocations, each with an X-Ray trace header, run:
+ *  - the hello workflow started by a C client with a tracer: the client's and the worker's
+ *    spans are one trace with the documented names, kinds, attributes and parentage;
+ *  - the hello workflow started without trace context: a trace of its own (X-Ray id), the
+ *    same for all of its tasks, whose RunWorkflow is linked to the invocation;
+ *  - activity "hello" scheduled by an untraced Python workflow: RunActivity has no Temporal
+ *    parent, so it is the child of the invocation's X-Ray segment.
+ * All of it is at the collector once the invocation that completed the work has returned. */
+static void traces_reach_collector(void **state)
+{
+    (void)state;
+    time_t t0 = time(NULL);
+    struct collector c;
+    collector_start(&c);
+    struct xray x;
+    xray_new(&x, t0);
+    char tq[96];
+    struct temporal_lambda_invocation inv = {.request_id = "otel-trace-req", .trace_id = x.header};
+    struct temporal_lambda_worker *lw = lambda_start(&c, tq, sizeof(tq), "otel-traces-fn", &inv);
+
+    /* The client: a tracer of its own, exported to the same collector. */
+    struct temporal_tracer *tracer = NULL;
+    struct temporal_error err;
+    TS_OK(temporal_tracer_new(&tracer, NULL, &err), err);
+    struct temporal_otel_options oo = TEMPORAL_OTEL_OPTIONS_INIT;
+    oo.endpoint = c.endpoint;
+    oo.service_name = "otel-test-client";
+    oo.tracer = tracer;
+    oo.export_interval_ms = -1;
+    struct temporal_otel_exporter *exporter = NULL;
+    TS_OK(temporal_otel_exporter_new(&exporter, NULL, &oo, &err), err);
+    struct temporal_client_options co = TEMPORAL_CLIENT_OPTIONS_INIT;
+    co.target = ts_state("address");
+    co.tracer = tracer;
+    struct temporal_client *client = NULL;
+    TS_OK(temporal_client_connect(&client, &co, &err), err);
+    char id[128], plain_id[128], act_id[128];
+    char *run_id = NULL, *plain_run_id = NULL, *act_run_id = NULL;
+    start_hello(client, tq, id, sizeof(id), &run_id);
+    TS_OK(temporal_otel_exporter_flush(exporter, 10000, &err), err);
+    struct temporal_client *plain = ts_connect();
+    start_hello(plain, tq, plain_id, sizeof(plain_id), &plain_run_id);
+    start_untraced_activity(plain, tq, act_id, sizeof(act_id), &act_run_id);
+
+    invoke_until_completed(lw, &inv, client, id);
+    invoke_until_completed(lw, &inv, client, plain_id);
+    invoke_until_completed(lw, &inv, client, act_id);
+
+    /* Traced client → worker. */
+    json_t *spans = wait_hello_spans(&c, "StartWorkflow:OtelHello", "OtelHello", id);
+    json_t *start = check_span(spans, "StartWorkflow:OtelHello", id, 3, "otel-test-client", NULL);
+    json_t *worker[4];
+    check_hello_worker_spans(spans, "OtelHello", id, run_id, "otel-traces-fn", start, worker);
+    const char *trace_id = span_str(start, "traceId");
+    assert_xray_id(trace_id, t0);
+    assert_string_not_equal(trace_id, x.trace_id);
+    json_decref(spans);
+
+    /* Without trace context: a root RunWorkflow, and every span of the run in its trace. */
+    spans = wait_hello_spans(&c, NULL, "OtelHello", plain_id);
+    check_hello_worker_spans(spans, "OtelHello", plain_id, plain_run_id, "otel-traces-fn", NULL,
+                             worker);
+    const char *plain_trace = span_str(worker[0], "traceId");
+    assert_xray_id(plain_trace, t0);
+    assert_string_not_equal(plain_trace, x.trace_id);
+    if (!has_link(worker[0], x.trace_id, x.parent))
+        fail_msg("RunWorkflow of an untraced workflow is not linked to the invocation %s",
+                 x.header);
+    assert_null(find_span(spans, "StartWorkflow:OtelHello", plain_id, NULL));
+    json_decref(spans);
+
+    /* An activity without trace context: the child of the invocation. */
+    const char *act_names[] = {"RunActivity:hello"};
+    spans = wait_spans(&c, act_names, 1, act_id);
+    json_t *invocation = json_pack("{s:s, s:s, s:s}", "name", "the invocation", "traceId",
+                                   x.trace_id, "spanId", x.parent);
+    json_t *run_act =
+        check_span(spans, "RunActivity:hello", act_id, 2, "otel-traces-fn", invocation);
+    assert_string_equal(attr_value(run_act, "temporalRunID"), act_run_id);
+    json_decref(invocation);
+    json_decref(spans);
+
+    temporal_free(run_id);
+    temporal_free(plain_run_id);
+    temporal_free(act_run_id);
+    temporal_client_free(plain);
+    temporal_client_free(client);
+    temporal_otel_exporter_free(exporter);
+    temporal_tracer_free(tracer);
+    lambda_stop(lw);
+    collector_stop(&c);
+}
+
+/* Runs tests/peers/py_traced_client.py (the Python SDK's TracingInterceptor, exporting to
+ * |c|), which starts HelloWorkflow |wf_id| on |tq| inside its span "py-client-root"; returns
+ * its JSON output ({"trace_id", "workflow_id", "run_id"}). */
+static json_t *python_traced_client(struct collector *c, const char *tq, const char *wf_id)
+{
+    const char *venv = getenv("TEMPORAL_C_VENV");
+    const char *src = getenv("TEMPORAL_C_SOURCE_DIR");
+    assert_non_null(venv);
+    assert_non_null(src);
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd),
+             "'%s/bin/python' '%s/tests/peers/py_traced_client.py' --address %s --collector %s "
+             "--task-queue %s --workflow-id %s",
+             venv, src, ts_state("address"), c->endpoint, tq, wf_id);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char out[4096];
+    size_t n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    print_message("py_traced_client -> %s", out);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    json_t *j = json_loads(out, 0, NULL);
+    assert_non_null(j);
+    return j;
+}
+
+/* A workflow started by a Python client with the Python SDK's OpenTelemetry interceptor and
+ * run by the Lambda worker makes ONE trace, the client's: its StartWorkflow span is the
+ * parent of our RunWorkflow and the ancestor of all our spans, through `_tracer-data`. */
+static void python_client_trace_joins(void **state)
+{
+    (void)state;
+    struct collector c;
+    collector_start(&c);
+    struct xray x;
+    xray_new(&x, time(NULL));
+    char tq[96], id[128];
+    struct temporal_lambda_invocation inv = {.request_id = "otel-py-req", .trace_id = x.header};
+    struct temporal_lambda_worker *lw = lambda_start(&c, tq, sizeof(tq), "otel-py-fn", &inv);
+    ts_unique(id, sizeof(id), "otel-py-wf");
+    json_t *py = python_traced_client(&c, tq, id);
+    const char *trace_id = json_string_value(json_object_get(py, "trace_id"));
+    const char *run_id = json_string_value(json_object_get(py, "run_id"));
+    assert_non_null(trace_id);
+    assert_non_null(run_id);
+    assert_true(valid_id(trace_id, 32));
+    assert_string_equal(json_string_value(json_object_get(py, "workflow_id")), id);
+
+    struct temporal_client *client = ts_connect();
+    invoke_until_completed(lw, &inv, client, id);
+
+    json_t *spans = wait_hello_spans(&c, "StartWorkflow:HelloWorkflow", "HelloWorkflow", id);
+    /* py-client-root → StartWorkflow:HelloWorkflow (the interceptor's client span). */
+    json_t *root = span_by_id(spans, trace_id,
+                              span_str(find_span(spans, "StartWorkflow:HelloWorkflow", id, NULL),
+                                       "parentSpanId"));
+    assert_non_null(root);
+    assert_string_equal(span_str(root, "name"), "py-client-root");
+    assert_string_equal(span_str(root, "parentSpanId"), "");
+    json_t *start =
+        check_span(spans, "StartWorkflow:HelloWorkflow", id, 3, "py-traced-client", root);
+    assert_string_equal(span_str(start, "traceId"), trace_id);
+    json_t *worker[4];
+    check_hello_worker_spans(spans, "HelloWorkflow", id, run_id, "otel-py-fn", start, worker);
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(span_str(worker[i], "traceId"), trace_id);
+        if (!is_ancestor(spans, start, worker[i]) || !is_ancestor(spans, root, worker[i]))
+            fail_msg("the Python client span is not an ancestor of %s",
+                     span_str(worker[i], "name"));
+    }
+    /* One trace: every span of the workflow is in it. */
+    size_t i;
+    json_t *span;
+    json_array_foreach(spans, i, span)
+    {
+        const char *wf = attr_value(span, "temporalWorkflowID");
+        if (wf && strcmp(wf, id) == 0 && strcmp(span_str(span, "traceId"), trace_id) != 0)
+            fail_msg("span %s of the workflow is in trace %s, not %s", span_str(span, "name"),
+                     span_str(span, "traceId"), trace_id);
+    }
+    assert_string_not_equal(trace_id, x.trace_id);
+    json_decref(spans);
+    json_decref(py);
+    temporal_client_free(client);
+    lambda_stop(lw);
     collector_stop(&c);
 }
 
@@ -383,5 +886,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(worker_metrics_reach_collector),
     cmocka_unit_test(exporter_options),
     cmocka_unit_test(lambda_flush_inside_invocation),
+    cmocka_unit_test(traces_reach_collector),
+    cmocka_unit_test(python_client_trace_joins),
 };
 TS_MAIN(tests)
