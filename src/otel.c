@@ -428,18 +428,29 @@ static int send_spans(struct temporal_otel_exporter *e, struct temporal__finishe
     return rc;
 }
 
+/* Whether a failed export may succeed when sent again (OTLP's retryable statuses, and our
+ * own out-of-memory); a batch refused for good (too large, invalid) is dropped instead, so
+ * that it cannot block every later span. */
+static bool export_retryable(int rc)
+{
+    return rc == TEMPORAL_EUNAVAILABLE || rc == TEMPORAL_ETIMEDOUT || rc == TEMPORAL_ECANCELED ||
+           rc == TEMPORAL_ERESOURCE_EXHAUSTED || rc == TEMPORAL_ENOMEM || rc == TEMPORAL_EGRPC;
+}
+
 /* Sends every finished span, in batches, until done or |deadline| (monotonic ms).  What is
- * not sent goes back to the tracer. */
+ * not sent for a reason that may pass goes back to the tracer. */
 static int export_traces(struct temporal_otel_exporter *e, int64_t deadline,
                          struct temporal_error *err)
 {
     struct temporal__finished_span *rest = temporal__tracer_take(e->tracer);
-    int rc = 0;
+    int rc = 0; /* the first failure */
+    struct temporal_error later;
     while (rest != NULL) {
         int64_t left = deadline - temporal__now_monotonic_ms();
         if (left < 1) {
-            rc = temporal__fail(err, TEMPORAL_ETIMEDOUT, -1,
-                                "trace export to %s: out of time with spans left", e->endpoint);
+            if (rc == 0)
+                rc = temporal__fail(err, TEMPORAL_ETIMEDOUT, -1,
+                                    "trace export to %s: out of time with spans left", e->endpoint);
             break;
         }
         struct temporal__finished_span *batch = rest, *last = rest;
@@ -448,12 +459,16 @@ static int export_traces(struct temporal_otel_exporter *e, int64_t deadline,
             last = last->next, n++;
         rest = last->next;
         last->next = NULL;
-        rc = send_spans(e, batch, n, left, err);
-        if (rc != 0) {
+        int src = send_spans(e, batch, n, left, rc == 0 ? err : &later);
+        if (rc == 0)
+            rc = src;
+        if (src != 0 && export_retryable(src)) {
             last->next = rest; /* give back this batch and the rest */
             rest = batch;
             break;
         }
+        if (src != 0)
+            temporal__tracer_count_dropped(e->tracer, n);
         temporal__finished_spans_free(batch);
     }
     temporal__tracer_give_back(e->tracer, rest);

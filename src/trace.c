@@ -16,6 +16,9 @@
 #include "trace_int.h"
 
 #define DEFAULT_MAX_QUEUED 8192
+/* The longest attribute value, error message or name a span keeps, in bytes (OTLP strings
+ * must be UTF-8; a cut never splits a character). */
+#define MAX_TEXT 4096
 
 struct temporal_tracer {
     pthread_mutex_t lock;
@@ -204,6 +207,58 @@ static bool parse_xray(const char *s, struct temporal__trace_ctx *c)
         return false;
     c->valid = true;
     return true;
+}
+
+/* The length of the valid UTF-8 sequence at |p| (at most |left| bytes), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t left)
+{
+    size_t n;
+    if (p[0] < 0x80)
+        return 1;
+    else if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        n = 2;
+    else if (p[0] >= 0xe0 && p[0] <= 0xef)
+        n = 3;
+    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+        n = 4;
+    else
+        return 0;
+    if (n > left)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((n == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (n == 3 && p[0] == 0xed && p[1] > 0x9f) ||
+        (n == 4 && p[0] == 0xf0 && p[1] < 0x90) || (n == 4 && p[0] == 0xf4 && p[1] > 0x8f))
+        return 0; /* overlong, surrogate, or past U+10FFFF */
+    return n;
+}
+
+/* A copy of |s| for a span: at most MAX_TEXT bytes, cut between characters, every invalid
+ * UTF-8 byte replaced by '?' (a collector refuses a request with invalid strings).  NULL on
+ * ENOMEM. */
+static char *span_text(const char *s)
+{
+    size_t len = strlen(s), out_len = 0;
+    char *out = malloc((len < MAX_TEXT ? len : MAX_TEXT) + 1);
+    if (out == NULL)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_len(p + i, len - i);
+        if (out_len + (n ? n : 1) > MAX_TEXT)
+            break;
+        if (n == 0) {
+            out[out_len++] = '?';
+            i++;
+        } else {
+            memcpy(out + out_len, p + i, n);
+            out_len += n;
+            i += n;
+        }
+    }
+    out[out_len] = '\0';
+    return out;
 }
 
 /* Contexts ------------------------------------------------------------------------------------- */
@@ -457,6 +512,15 @@ struct temporal__finished_span *temporal__tracer_take(struct temporal_tracer *t)
     return list;
 }
 
+void temporal__tracer_count_dropped(struct temporal_tracer *t, uint64_t n)
+{
+    if (t == NULL)
+        return;
+    pthread_mutex_lock(&t->lock);
+    t->dropped += n;
+    pthread_mutex_unlock(&t->lock);
+}
+
 void temporal__tracer_give_back(struct temporal_tracer *t, struct temporal__finished_span *list)
 {
     if (t == NULL || list == NULL) {
@@ -536,11 +600,16 @@ struct temporal__span *temporal__span_start(struct temporal_tracer *t, enum temp
     if (s == NULL)
         return NULL;
     int n = snprintf(NULL, 0, "%s:%s", prefix ? prefix : "", name ? name : "");
-    if (n < 0 || (s->s.name = malloc((size_t)n + 1)) == NULL) {
+    char *raw = n < 0 ? NULL : malloc((size_t)n + 1);
+    if (raw != NULL) {
+        snprintf(raw, (size_t)n + 1, "%s:%s", prefix ? prefix : "", name ? name : "");
+        s->s.name = span_text(raw);
+        free(raw);
+    }
+    if (s->s.name == NULL) {
         free(s);
         return NULL;
     }
-    snprintf(s->s.name, (size_t)n + 1, "%s:%s", prefix ? prefix : "", name ? name : "");
     s->s.kind = kind;
     memcpy(s->s.trace_id, base.trace_id, 16);
     memcpy(s->s.span_id, id, 8);
@@ -578,7 +647,7 @@ void temporal__span_attr(struct temporal__span *s, const char *key, const char *
         s->s.attr_values = v;
         s->attr_cap = cap;
     }
-    char *k = strdup(key), *v = strdup(value);
+    char *k = span_text(key), *v = span_text(value);
     if (k == NULL || v == NULL) {
         free(k);
         free(v);
@@ -605,8 +674,8 @@ void temporal__span_error(struct temporal__span *s, const char *type, const char
     s->s.error = true;
     free(s->s.error_type);
     free(s->s.error_message);
-    s->s.error_type = temporal__strdup(type);
-    s->s.error_message = temporal__strdup(message ? message : "");
+    s->s.error_type = type ? span_text(type) : NULL;
+    s->s.error_message = span_text(message ? message : "");
 }
 
 void temporal__span_end(struct temporal_tracer *t, struct temporal__span *s, int64_t end_unix_ns)

@@ -105,7 +105,8 @@ struct temporal__span *temporal__span_start(struct temporal_tracer *t, enum temp
                                             const uint8_t *span_id, int64_t start_unix_ns,
                                             struct temporal__trace_ctx *out);
 
-/** Adds string attribute |key| = |value| (both copied; a NULL or empty value is skipped). */
+/** Adds string attribute |key| = |value| (both copied, cut at 4 KiB and made valid UTF-8,
+ * as are names and error messages; a NULL or empty value is skipped). */
 void temporal__span_attr(struct temporal__span *s, const char *key, const char *value);
 
 /** Adds a link to |ctx| (NULL or invalid: nothing). */
@@ -156,6 +157,9 @@ struct temporal__finished_span *temporal__tracer_take(struct temporal_tracer *t)
 
 /** Puts |list| (from _take(), not yet sent) back in front of the queue, as far as it fits. */
 void temporal__tracer_give_back(struct temporal_tracer *t, struct temporal__finished_span *list);
+
+/** Counts |n| spans the exporter gave up on (temporal_tracer_dropped()). */
+void temporal__tracer_count_dropped(struct temporal_tracer *t, uint64_t n);
 
 /** Frees a list of finished spans. */
 void temporal__finished_spans_free(struct temporal__finished_span *list);

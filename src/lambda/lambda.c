@@ -67,6 +67,7 @@ struct temporal_lambda_config_private {
     struct temporal_otel_exporter *exporter;
     char *otel_endpoint, *otel_service_name;
     int64_t otel_interval_ms;
+    bool otel_hook_added;
 };
 
 struct temporal_lambda_worker {
@@ -204,6 +205,8 @@ enum { FLUSH_MARGIN_MS = 100, FLUSH_MAX_MS = 5000 };
 static int flush_telemetry(void *user_data, struct temporal_error *err)
 {
     struct temporal_lambda_config_private *p = user_data;
+    if (p->exporter == NULL)
+        return 0; /* the entry point that added this hook failed later */
     int64_t left = p->deadline_epoch_ms - tl_now_epoch_ms() - FLUSH_MARGIN_MS;
     int64_t timeout = left < FLUSH_MAX_MS ? left : FLUSH_MAX_MS;
     if (timeout < 1)
@@ -224,6 +227,8 @@ static int build_exporter(struct temporal_lambda_config *cfg,
     struct temporal_lambda_config_private *p = cfg->private_;
     bool first = p->exporter == NULL;
     if (first) {
+        free(p->otel_endpoint); /* left by an earlier call that failed */
+        free(p->otel_service_name);
         p->otel_endpoint = dup_or_null(o->endpoint);
         p->otel_service_name = dup_or_null(o->service_name);
         p->otel_interval_ms = o->metric_export_interval_ms;
@@ -240,8 +245,10 @@ static int build_exporter(struct temporal_lambda_config *cfg,
     eo.tracer = p->tracer;
     struct temporal_otel_exporter *e = NULL;
     int rc = temporal_otel_exporter_new(&e, p->metrics, &eo, err);
-    if (rc == 0 && first)
+    if (rc == 0 && !p->otel_hook_added) {
         rc = temporal_lambda_on_shutdown(cfg, flush_telemetry, p);
+        p->otel_hook_added = rc == 0;
+    }
     if (rc != 0) {
         temporal_otel_exporter_free(e);
         return rc;
@@ -326,7 +333,15 @@ int temporal_lambda_otel_apply_defaults(struct temporal_lambda_config *cfg,
         return tl_fail(err, TEMPORAL_EINVAL, "OpenTelemetry defaults are already applied");
     if ((rc = temporal_lambda_otel_apply_metrics(cfg, &o, err)) != 0)
         return rc;
-    return temporal_lambda_otel_apply_tracing(cfg, &o, err);
+    if ((rc = temporal_lambda_otel_apply_tracing(cfg, &o, err)) != 0) {
+        /* All or nothing: metrics alone would make a second call fail "already applied". */
+        cfg->client.metrics = NULL;
+        temporal_otel_exporter_free(p->exporter);
+        p->exporter = NULL;
+        temporal_metrics_free(p->metrics);
+        p->metrics = NULL;
+    }
+    return rc;
 }
 
 /* Init ------------------------------------------------------------------------------------- */

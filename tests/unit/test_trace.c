@@ -279,12 +279,40 @@ static void queue_is_bounded(void **state)
     temporal_tracer_free(t);
 }
 
+static void text_is_capped_and_valid(void **state)
+{
+    (void)state;
+    struct temporal_tracer *t = NULL;
+    assert_int_equal(temporal_tracer_new(&t, NULL, NULL), 0);
+    struct temporal__span *s =
+        temporal__span_start(t, TEMPORAL__SPAN_SERVER, "RunActivity", "bad\xff\xc3", NULL, NULL, 0, NULL);
+    char *long_value = malloc(10000);
+    assert_non_null(long_value);
+    /* 9999 bytes of two-byte characters: the cut must not split one. */
+    for (int i = 0; i < 9998; i += 2)
+        long_value[i] = (char)0xc3, long_value[i + 1] = (char)0xa9;
+    long_value[9998] = 'x';
+    long_value[9999] = '\0';
+    temporal__span_attr(s, "k", long_value);
+    temporal__span_error(s, "E", "\xed\xa0\x80 surrogate");
+    temporal__span_end(t, s, 0);
+    struct temporal__finished_span *f = temporal__tracer_take(t);
+    assert_string_equal(f->name, "RunActivity:bad??");
+    assert_int_equal(strlen(f->attr_values[0]), 4096);
+    assert_int_equal((unsigned char)f->attr_values[0][4095], 0xa9);
+    assert_string_equal(f->error_message, "??? surrogate");
+    temporal__finished_spans_free(f);
+    free(long_value);
+    temporal_tracer_free(t);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(header_round_trip),
     cmocka_unit_test(bad_headers_ignored),
     cmocka_unit_test(run_ids_are_stable),
     cmocka_unit_test(default_parent_and_sampling),
     cmocka_unit_test(queue_is_bounded),
+    cmocka_unit_test(text_is_capped_and_valid),
 };
 
 TS_MAIN(tests)
