@@ -980,11 +980,15 @@ static int finish_workflow(struct temporal_workflow_ctx *run, int rc)
         m->command.fail_workflow_execution_command_attributes = &m->attrs.fail;
     }
     run->finished = true;
-    if (tracing(run)) {
+    /* As the Python interceptor: a run that continues as new is not complete (the next run
+     * goes on under the same parent); cancellation is an error, like a failure. */
+    if (tracing(run) && m->kind != M_CONTINUE_AS_NEW) {
         struct temporal__span *s = wf_span_start(run, TEMPORAL__SPAN_INTERNAL, "CompleteWorkflow",
                                                  run->workflow_type, NULL, NULL);
         if (m->kind == M_FAIL)
             temporal__span_error(s, m->failure_type, m->failure_message);
+        else if (m->kind == M_CANCEL)
+            temporal__span_error(s, "CanceledFailure", "workflow cancelled");
         temporal__span_end(run->tracer, s, workflow_time_ns(run));
     }
     return 0;

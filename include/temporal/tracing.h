@@ -8,7 +8,8 @@
  *   client:    StartWorkflow:<type>, SignalWithStartWorkflow:<type>, SignalWorkflow:<name>,
  *              QueryWorkflow:<name>, StartWorkflowUpdate:<name> (CLIENT; temporalWorkflowID);
  *   workflow:  RunWorkflow:<type> (SERVER), CompleteWorkflow:<type> (INTERNAL; an error
- *              status when the workflow fails), HandleSignal:<name>, HandleQuery:<name>,
+ *              status when the workflow fails or is cancelled; none for a run that
+ *              continues as new), HandleSignal:<name>, HandleQuery:<name>,
  *              ValidateUpdate:<name>, HandleUpdate:<name> (SERVER), StartActivity:<type>,
  *              StartChildWorkflow:<type>, SignalExternalWorkflow:<name> (CLIENT); all with
  *              temporalWorkflowID and temporalRunID;
