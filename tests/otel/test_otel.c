@@ -32,6 +32,9 @@ struct collector {
     char endpoint[32];
 };
 
+/* The collector running, if any: a copy, so that the teardown of a failed case stops it. */
+static struct collector live_collector;
+
 static const char *str_or_empty(json_t *v)
 {
     const char *s = json_string_value(v);
@@ -70,6 +73,7 @@ static void collector_start(struct collector *c)
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
         fail_msg("cannot start %s: %s (run scripts/install-deps.sh)", bin, strerror(rc));
+    live_collector = *c;
     for (int i = 0; i < 300 && !ts_port_open(port); i++)
         ts_sleep_ms(50);
     assert_true(ts_port_open(port));
@@ -79,9 +83,21 @@ static void collector_stop(struct collector *c)
 {
     kill(c->pid, SIGTERM);
     waitpid(c->pid, NULL, 0);
+    memset(&live_collector, 0, sizeof(live_collector));
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", c->dir);
     assert_int_equal(system(cmd), 0);
+}
+
+/* Teardown of every case: stops the collector a failed case left running. */
+static int stop_live_collector(void **state)
+{
+    (void)state;
+    if (live_collector.pid != 0) {
+        struct collector c = live_collector;
+        collector_stop(&c);
+    }
+    return 0;
 }
 
 /* The data point of |metric| whose attributes include |key| = |value| (|key| NULL: any), in
@@ -883,10 +899,10 @@ static void python_client_trace_joins(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(worker_metrics_reach_collector),
-    cmocka_unit_test(exporter_options),
-    cmocka_unit_test(lambda_flush_inside_invocation),
-    cmocka_unit_test(traces_reach_collector),
-    cmocka_unit_test(python_client_trace_joins),
+    cmocka_unit_test_teardown(worker_metrics_reach_collector, stop_live_collector),
+    cmocka_unit_test_teardown(exporter_options, stop_live_collector),
+    cmocka_unit_test_teardown(lambda_flush_inside_invocation, stop_live_collector),
+    cmocka_unit_test_teardown(traces_reach_collector, stop_live_collector),
+    cmocka_unit_test_teardown(python_client_trace_joins, stop_live_collector),
 };
 TS_MAIN(tests)
