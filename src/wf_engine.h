@@ -60,6 +60,14 @@ int temporal__wf_run_new(struct temporal_workflow_ctx **out, const struct tempor
  */
 void temporal__wf_run_set_tracer(struct temporal_workflow_ctx *run, struct temporal_tracer *tracer);
 
+/**
+ * Says which attempt of its workflow task the next temporal__wf_run_apply() serves.  A
+ * retried task (attempt > 1) records no workflow spans: the attempt that failed or timed
+ * out ran the same code and recorded them, so a task that keeps failing does not record
+ * them again on every retry.
+ */
+void temporal__wf_run_set_task_attempt(struct temporal_workflow_ctx *run, int32_t attempt);
+
 /** Tears the run down (unwinding blocked branches first) and frees it.  NULL is a no-op. */
 void temporal__wf_run_free(struct temporal_workflow_ctx *run);
 

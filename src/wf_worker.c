@@ -762,6 +762,8 @@ static void handle_task(struct temporal_worker *w, wf_task *task)
         return;
     }
 
+    if (rc == 0)
+        temporal__wf_run_set_task_attempt(run, task->attempt);
     for (size_t i = 0; rc == 0 && i < task->n_messages; i++)
         rc = temporal__wf_run_add_message(run, task->messages[i], &err);
     if (rc == 0)

@@ -308,6 +308,7 @@ struct temporal_workflow_ctx {
     struct temporal_tracer *tracer;
     struct temporal__trace_ctx trace_parent, trace_wf;
     bool trace_parent_received;
+    bool retried_task; /* the task at hand is attempt 2 or later */
 };
 
 /* A marker a replayed task recorded: a patch (|id| = patch id) or a side effect (|id| = the
@@ -342,9 +343,17 @@ static const char *str0(const char *s) { return s ? s : ""; }
 /* Tracing ---------------------------------------------------------------------------------------- */
 
 /* Workflow spans are recorded by the task that first runs the code, never on replay. */
-static bool tracing(const struct temporal_workflow_ctx *run)
+/* Whether the commands of this task carry trace context (never while replaying). */
+static bool propagating(const struct temporal_workflow_ctx *run)
 {
     return run->tracer != NULL && !run->replaying;
+}
+
+/* Whether this task records workflow spans: not while replaying, and not when retrying a
+ * task whose failed attempt recorded them (temporal__wf_run_set_task_attempt()). */
+static bool tracing(const struct temporal_workflow_ctx *run)
+{
+    return propagating(run) && !run->retried_task;
 }
 
 /* Workflow time, in Unix nanoseconds (0 before the first task: then "now"). */
@@ -602,9 +611,12 @@ static void machine_set_trace_header(struct machine *m, const struct temporal__t
 static void trace_command(struct temporal_workflow_ctx *run, struct machine *m, const char *prefix,
                           const char *name, Temporal__Api__Common__V1__Header **field)
 {
-    if (!tracing(run))
+    if (!propagating(run))
         return;
-    wf_span_record(run, TEMPORAL__SPAN_CLIENT, prefix, name, NULL, &m->trace);
+    if (tracing(run))
+        wf_span_record(run, TEMPORAL__SPAN_CLIENT, prefix, name, NULL, &m->trace);
+    else if (temporal__trace_ctx_copy(&m->trace, &run->trace_wf) != 0)
+        return; /* a retried task: what the command starts is RunWorkflow's child */
     machine_set_trace_header(m, &m->trace, field);
 }
 
@@ -826,6 +838,11 @@ void temporal__wf_run_set_tracer(struct temporal_workflow_ctx *run, struct tempo
     run->tracer = tracer;
 }
 
+void temporal__wf_run_set_task_attempt(struct temporal_workflow_ctx *run, int32_t attempt)
+{
+    run->retried_task = attempt > 1;
+}
+
 int64_t temporal__wf_run_last_event_id(const struct temporal_workflow_ctx *run)
 {
     return run->last_event_id;
@@ -953,7 +970,7 @@ static int finish_workflow(struct temporal_workflow_ctx *run, int rc)
             TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_CONTINUE_AS_NEW_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES;
         m->command.continue_as_new_workflow_execution_command_attributes = &m->attrs.can;
         /* The next run joins RunWorkflow's parent, as this run received it. */
-        if (tracing(run) && run->trace_parent_received)
+        if (propagating(run) && run->trace_parent_received)
             machine_set_trace_header(m, &run->trace_parent, &m->attrs.can.header);
     } else {
         if ((m = machine_add(run, M_FAIL)) == NULL)
@@ -3040,6 +3057,8 @@ const struct temporal__la_request *temporal__wf_run_next_local_activity(struct t
                 wf_span_record(run, TEMPORAL__SPAN_CLIENT, "StartActivity", m->activity_type, NULL,
                                &m->trace);
                 m->la.trace = &m->trace;
+            } else if (propagating(run) && temporal__trace_ctx_copy(&m->trace, &run->trace_wf) == 0) {
+                m->la.trace = &m->trace; /* a retried task: attempts are RunWorkflow's children */
             }
             return &m->la;
         }
