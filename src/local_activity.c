@@ -138,10 +138,13 @@ static void *la_main(void *arg)
             break;
         }
         w->la_running++;
+        temporal__worker_slots_changed(w, TEMPORAL__SLOTS_LOCAL_ACTIVITY);
         x->attempt = ctx;
         if (x->cancel)
             ctx->cancel_reason = x->cancel_reason;
         pthread_mutex_unlock(&w->mu);
+        temporal__worker_count(w, "temporal_local_activity_total", 1, "activity_type",
+                               x->activity_type);
 
         /* Each attempt is a RunActivity span, a child of the workflow's StartActivity. */
         struct temporal__span *span = NULL;
@@ -153,14 +156,29 @@ static void *la_main(void *arg)
             temporal__span_attr(span, "temporalRunID", x->run_id);
         }
         struct temporal_payloads output = TEMPORAL_PAYLOADS_INIT;
+        int64_t run_start_ms = temporal__now_monotonic_ms();
         int rc = reg->fn(ctx, &x->input, &output, reg->user_data);
+        temporal__worker_latency(w, "temporal_local_activity_execution_latency",
+                                 (double)(temporal__now_monotonic_ms() - run_start_ms),
+                                 "activity_type", x->activity_type);
 
         pthread_mutex_lock(&w->mu);
         x->attempt = NULL;
         w->la_running--;
+        temporal__worker_slots_changed(w, TEMPORAL__SLOTS_LOCAL_ACTIVITY);
         pthread_cond_broadcast(&w->cv); /* a waiting local activity may start */
         bool cancelled = x->cancel;
         pthread_mutex_unlock(&w->mu);
+        if (rc == 0)
+            temporal__worker_latency(w, "temporal_local_activity_succeed_endtoend_latency",
+                                     (double)(temporal__now_epoch_ms() - x->scheduled_ms),
+                                     "activity_type", x->activity_type);
+        else
+            temporal__worker_count(w,
+                                   rc == TEMPORAL_ECANCELED && cancelled
+                                       ? "temporal_local_activity_execution_cancelled"
+                                       : "temporal_local_activity_execution_failed",
+                                   1, "activity_type", x->activity_type);
         if (rc == 0) {
             x->outcome.code = 0;
             x->outcome.result = output;

@@ -60,6 +60,18 @@ static const struct metric_def METRICS[] = {
     {"temporal_sticky_cache_hit", TEMPORAL_METRIC_COUNTER, "1", "Tasks for a cached run"},
     {"temporal_sticky_cache_miss", TEMPORAL_METRIC_COUNTER, "1", "Tasks that needed a replay"},
     {"temporal_sticky_cache_size", TEMPORAL_METRIC_GAUGE, "1", "Runs in the cache"},
+    {"temporal_worker_task_slots_available", TEMPORAL_METRIC_GAUGE, "1",
+     "Task slots free to take a task"},
+    {"temporal_worker_task_slots_used", TEMPORAL_METRIC_GAUGE, "1", "Task slots holding a task"},
+    {"temporal_local_activity_total", TEMPORAL_METRIC_COUNTER, "1", "Local activity attempts run"},
+    {"temporal_local_activity_execution_failed", TEMPORAL_METRIC_COUNTER, "1",
+     "Local activity attempts failed"},
+    {"temporal_local_activity_execution_cancelled", TEMPORAL_METRIC_COUNTER, "1",
+     "Local activity attempts cancelled"},
+    {"temporal_local_activity_execution_latency", TEMPORAL_METRIC_HISTOGRAM, "ms",
+     "Local activity function run time"},
+    {"temporal_local_activity_succeed_endtoend_latency", TEMPORAL_METRIC_HISTOGRAM, "ms",
+     "Local activity scheduled to successful completion"},
 };
 
 /* Latency bucket bounds in milliseconds. */
@@ -70,7 +82,8 @@ static const double BOUNDS_MS[] = {1,    10,   20,    50,    100,   200,   500,
 
 struct series {
     const struct metric_def *def;
-    char *key; /* "name\x1fk\x1fv\x1f..." */
+    char *key;       /* "name\x1fk\x1fv\x1f...", what series are found by */
+    char *label_buf; /* a copy of |key| split in place, which |labels| point into */
     struct temporal_metric_label *labels;
     size_t label_count;
     int64_t value;
@@ -104,6 +117,7 @@ void temporal_metrics_free(struct temporal_metrics *m)
     for (struct series *s = m->head, *next; s; s = next) {
         next = s->next;
         free(s->key);
+        free(s->label_buf);
         free(s->labels);
         free(s);
     }
@@ -151,15 +165,18 @@ static struct series *series_for(struct temporal_metrics *m, const struct metric
     if (s == NULL && (s = calloc(1, sizeof(*s))) != NULL) {
         s->def = def;
         s->key = strdup(key);
+        s->label_buf = strdup(key);
         s->labels = calloc(n ? n : 1, sizeof(*s->labels));
-        if (s->key == NULL || s->labels == NULL) {
+        if (s->key == NULL || s->label_buf == NULL || s->labels == NULL) {
             free(s->key);
+            free(s->label_buf);
             free(s->labels);
             free(s);
             s = NULL;
         } else {
-            /* The labels point into the key: "name\x1fk\x1fv..." split in place. */
-            char *p = strchr(s->key, '\x1f');
+            /* The labels point into the copy: "name\x1fk\x1fv..." split in place (the key
+             * itself stays whole, or the series would never be found again). */
+            char *p = strchr(s->label_buf, '\x1f');
             for (size_t i = 0; i < n && p; i++) {
                 *p++ = '\0';
                 s->labels[i].key = p;

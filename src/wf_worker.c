@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "client_int.h"
+#include "metrics_int.h"
 #include "worker_int.h"
 
 #define WS(name) TEMPORAL__WORKFLOW_SERVICE(name)
@@ -138,6 +139,12 @@ static void cache_push_front(struct temporal_worker *w, struct temporal__wf_cach
     w->cache_count++;
 }
 
+/* temporal_sticky_cache_size: the runs held (mu held; after an insert or eviction). */
+static void cache_size_changed(struct temporal_worker *w)
+{
+    temporal__worker_gauge(w, "temporal_sticky_cache_size", (int64_t)w->cache_count, NULL, NULL);
+}
+
 /* Moves the finished local activities of |*list| to |*done| (mu held). */
 static void take_finished(struct temporal__la_exec **list, struct temporal__la_exec **done)
 {
@@ -219,6 +226,7 @@ static struct temporal__wf_cache_entry *cache_acquire(struct temporal_worker *w,
     }
     e->busy = true;
     cache_push_front(w, e);
+    cache_size_changed(w);
     pthread_mutex_unlock(&w->mu);
     return e;
 }
@@ -244,6 +252,7 @@ static void cache_release(struct temporal_worker *w, struct temporal__wf_cache_e
         }
         t = prev;
     }
+    cache_size_changed(w);
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
     for (size_t i = 0; i < ndrop; i++)
@@ -278,6 +287,7 @@ void temporal__wf_cache_clear(struct temporal_worker *w)
     struct temporal__wf_cache_entry *all = w->cache_head;
     w->cache_head = w->cache_tail = NULL;
     w->cache_count = 0;
+    cache_size_changed(w);
     pthread_mutex_unlock(&w->mu);
     for (struct temporal__wf_cache_entry *e = all, *n; e; e = n) {
         n = e->next;
@@ -342,6 +352,14 @@ static void respond_failed(struct temporal_worker *w, const wf_task *task, int c
 {
     if (task->attempt > 1)
         return; /* only the first attempt is reported; later ones time out (no retry spin) */
+    /* Counted when reported, as sdk-core does. */
+    const char *labels[] = {"namespace", w->namespace_name, "task_queue", w->task_queue,
+                            "workflow_type", task->workflow_type ? task->workflow_type->name : NULL,
+                            "failure_reason",
+                            code == TEMPORAL_ENONDETERMINISM ? "NonDeterminismError" : "WorkflowError",
+                            NULL};
+    temporal__metric_add(temporal__rpc_conn_metrics(w->conn), "temporal_workflow_task_execution_failed",
+                         1, labels);
     Temporal__Api__Failure__V1__ApplicationFailureInfo app;
     Temporal__Api__Failure__V1__Failure failure;
     temporal__failure_application(&failure, &app,
@@ -766,8 +784,16 @@ static void handle_task(struct temporal_worker *w, wf_task *task)
         temporal__wf_run_set_task_attempt(run, task->attempt);
     for (size_t i = 0; rc == 0 && i < task->n_messages; i++)
         rc = temporal__wf_run_add_message(run, task->messages[i], &err);
+    /* A run rebuilt for a task that is not its first replays the earlier tasks: that
+     * catching up is temporal_workflow_task_replay_latency. */
+    bool replaying = !cache_hit && task->previous_started_event_id > 0;
+    int64_t apply_start_ms = temporal__now_monotonic_ms();
     if (rc == 0)
         rc = temporal__wf_run_apply(run, h.events, h.count, task->started_event_id, &err);
+    if (rc == 0 && replaying)
+        temporal__worker_latency(w, "temporal_workflow_task_replay_latency",
+                                 (double)(temporal__now_monotonic_ms() - apply_start_ms),
+                                 "workflow_type", type);
     if (rc == 0 && temporal__wf_run_last_event_id(run) != task->started_event_id)
         rc = temporal__fail(&err, TEMPORAL_EPROTOCOL, -1,
                             "history of workflow %s ends at event %lld, before the task's "
@@ -849,6 +875,7 @@ void *temporal__wf_poller_main(void *arg)
             break;
         }
         w->wf_free_slots--;
+        temporal__worker_slots_changed(w, TEMPORAL__SLOTS_WORKFLOW);
         pthread_mutex_unlock(&w->mu);
 
         wf_task *task = NULL;
@@ -873,6 +900,8 @@ void *temporal__wf_poller_main(void *arg)
                     pthread_cond_broadcast(&w->cv);
                 }
                 temporal__worker_note_task(w, true);
+                w->wf_used_slots++;
+                temporal__worker_slots_changed(w, TEMPORAL__SLOTS_WORKFLOW);
                 pthread_mutex_unlock(&w->mu);
                 int64_t task_start_ms = temporal__now_monotonic_ms();
                 handle_task(w, task); /* a task that arrives during shutdown is still handled */
@@ -882,18 +911,22 @@ void *temporal__wf_poller_main(void *arg)
                                          task->workflow_type ? task->workflow_type->name : NULL);
                 pthread_mutex_lock(&w->mu);
                 temporal__worker_note_task(w, false);
+                w->wf_used_slots--;
                 pthread_mutex_unlock(&w->mu);
             }
             protobuf_c_message_free_unpacked(&task->base, NULL);
         }
         pthread_mutex_lock(&w->mu);
         w->wf_free_slots++;
+        temporal__worker_slots_changed(w, TEMPORAL__SLOTS_WORKFLOW);
         pthread_cond_broadcast(&w->cv);
         if (rc != 0 && rc != TEMPORAL_ECANCELED && !w->stopping)
             temporal__worker_poll_error(w, rc, &err, &fatal_since);
         pthread_mutex_unlock(&w->mu);
     }
     pthread_mutex_lock(&w->mu);
+    w->pollers_of_kind[pa->kind]--;
+    temporal__worker_pollers_changed(w, pa->kind);
     w->active_pollers--;
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);

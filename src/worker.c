@@ -261,6 +261,64 @@ void temporal__worker_latency(struct temporal_worker *w, const char *name, doubl
     temporal__metric_record_ms(temporal__rpc_conn_metrics(w->conn), name, ms, labels);
 }
 
+void temporal__worker_gauge(struct temporal_worker *w, const char *name, int64_t value,
+                            const char *type_key, const char *type_value)
+{
+    const char *labels[] = {"namespace", w->namespace_name, "task_queue", w->task_queue,
+                            type_key, type_value, NULL};
+    temporal__metric_set(temporal__rpc_conn_metrics(w->conn), name, value, labels);
+}
+
+void temporal__worker_slots_changed(struct temporal_worker *w, enum temporal__slot_kind k)
+{
+    static const char *const types[] = {"WorkflowWorker", "ActivityWorker", "LocalActivityWorker"};
+    uint32_t available = 0, used = 0;
+    switch (k) {
+    case TEMPORAL__SLOTS_WORKFLOW:
+        available = w->wf_free_slots;
+        used = w->wf_used_slots;
+        break;
+    case TEMPORAL__SLOTS_ACTIVITY:
+        available = w->free_slots;
+        used = w->act_used_slots;
+        break;
+    case TEMPORAL__SLOTS_LOCAL_ACTIVITY:
+        used = w->la_running;
+        available = w->max_concurrent_local_activities > used
+                        ? w->max_concurrent_local_activities - used
+                        : 0;
+        break;
+    }
+    temporal__worker_gauge(w, "temporal_worker_task_slots_available", available, "worker_type",
+                           types[k]);
+    temporal__worker_gauge(w, "temporal_worker_task_slots_used", used, "worker_type", types[k]);
+}
+
+void temporal__worker_pollers_changed(struct temporal_worker *w, enum temporal__poller_kind k)
+{
+    static const char *const types[] = {"workflow_task", "sticky_workflow_task", "activity_task"};
+    temporal__worker_gauge(w, "temporal_num_pollers", w->pollers_of_kind[k], "poller_type",
+                           types[k]);
+}
+
+/* Sets every gauge of the worker from its state (mu held): at start, and once stopped. */
+static void publish_gauges(struct temporal_worker *w, bool sticky)
+{
+    if (w->workflow_count > 0) {
+        temporal__worker_slots_changed(w, TEMPORAL__SLOTS_WORKFLOW);
+        temporal__worker_slots_changed(w, TEMPORAL__SLOTS_LOCAL_ACTIVITY);
+        temporal__worker_pollers_changed(w, TEMPORAL__POLLER_WORKFLOW);
+        if (sticky)
+            temporal__worker_pollers_changed(w, TEMPORAL__POLLER_STICKY);
+        temporal__worker_gauge(w, "temporal_sticky_cache_size", (int64_t)w->cache_count, NULL,
+                               NULL);
+    }
+    if (w->activity_count > 0) {
+        temporal__worker_slots_changed(w, TEMPORAL__SLOTS_ACTIVITY);
+        temporal__worker_pollers_changed(w, TEMPORAL__POLLER_ACTIVITY);
+    }
+}
+
 void temporal__worker_note_task(struct temporal_worker *w, bool arrived)
 {
     if (arrived)
@@ -317,6 +375,8 @@ static void *executor_main(void *arg)
             pthread_cond_wait(&w->cv, &w->mu);
         temporal__worker_note_task(w, false);
         w->free_slots++;
+        w->act_used_slots--;
+        temporal__worker_slots_changed(w, TEMPORAL__SLOTS_ACTIVITY);
         pthread_cond_broadcast(&w->cv);
         pthread_mutex_unlock(&w->mu);
         temporal__activity_ctx_free(ctx);
@@ -402,6 +462,7 @@ static void *poller_main(void *arg)
             break;
         }
         w->free_slots--;
+        temporal__worker_slots_changed(w, TEMPORAL__SLOTS_ACTIVITY);
         pthread_mutex_unlock(&w->mu);
 
         temporal__activity_task *task = NULL;
@@ -421,6 +482,8 @@ static void *poller_main(void *arg)
             struct temporal_activity_ctx *ctx = temporal__activity_ctx_new(w, task);
             if (ctx != NULL) {
                 enqueue_task(w, ctx); /* the slot goes with the task */
+                w->act_used_slots++;
+                temporal__worker_slots_changed(w, TEMPORAL__SLOTS_ACTIVITY);
                 temporal__worker_note_task(w, true);
                 pthread_mutex_unlock(&w->mu);
                 continue;
@@ -432,12 +495,15 @@ static void *poller_main(void *arg)
             fatal_since = 0;
         }
         w->free_slots++;
+        temporal__worker_slots_changed(w, TEMPORAL__SLOTS_ACTIVITY);
         pthread_cond_broadcast(&w->cv);
         if (rc != 0 && rc != TEMPORAL_ECANCELED && !w->stopping)
             temporal__worker_poll_error(w, rc, &err, &fatal_since);
         pthread_mutex_unlock(&w->mu);
     }
     pthread_mutex_lock(&w->mu);
+    w->pollers_of_kind[pa->kind]--;
+    temporal__worker_pollers_changed(w, pa->kind);
     w->active_pollers--;
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
@@ -576,8 +642,13 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
     if (workflow_pollers == 1 && sticky_pollers == 1)
         workflow_pollers = 2;
     w->poller_count = activity_pollers + workflow_pollers;
+    pthread_mutex_lock(&w->mu);
     w->free_slots = w->max_concurrent_activities;
     w->wf_free_slots = w->max_concurrent_workflow_tasks;
+    w->act_used_slots = w->wf_used_slots = 0;
+    memset(w->pollers_of_kind, 0, sizeof(w->pollers_of_kind));
+    publish_gauges(w, sticky_pollers > 0);
+    pthread_mutex_unlock(&w->mu);
     w->pollers_done = false;
     w->sticky_released = false;
     w->fatal_code = 0;
@@ -604,8 +675,13 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
         args[i].w = w;
         args[i].cancel = &w->poll_cancels[i];
         args[i].sticky = workflow && (i - activity_pollers) < sticky_pollers;
+        args[i].kind = !workflow       ? TEMPORAL__POLLER_ACTIVITY
+                       : args[i].sticky ? TEMPORAL__POLLER_STICKY
+                                        : TEMPORAL__POLLER_WORKFLOW;
         pthread_mutex_lock(&w->mu);
         w->active_pollers++;
+        w->pollers_of_kind[args[i].kind]++;
+        temporal__worker_pollers_changed(w, args[i].kind);
         pthread_mutex_unlock(&w->mu);
         if (pthread_create(&w->poller_threads[started], NULL,
                            workflow ? temporal__wf_poller_main : poller_main, &args[i]) == 0) {
@@ -613,6 +689,8 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
         } else {
             pthread_mutex_lock(&w->mu);
             w->active_pollers--;
+            w->pollers_of_kind[args[i].kind]--;
+            temporal__worker_pollers_changed(w, args[i].kind);
             pthread_mutex_unlock(&w->mu);
         }
     }
@@ -737,6 +815,7 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
     pthread_mutex_lock(&w->mu);
     w->running = false;
     w->executors = 0;
+    publish_gauges(w, sticky_pollers > 0); /* no poller, no task, no cached run */
     rc = w->fatal_code;
     if (rc != 0 && err != NULL)
         *err = w->fatal;

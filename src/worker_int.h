@@ -58,11 +58,27 @@ struct temporal_activity_ctx {
     struct temporal_activity_ctx *next; /* queue or running list */
 };
 
+/* Kinds of poller (the poller_type label of temporal_num_pollers). */
+enum temporal__poller_kind {
+    TEMPORAL__POLLER_WORKFLOW = 0, /* "workflow_task" */
+    TEMPORAL__POLLER_STICKY,       /* "sticky_workflow_task" */
+    TEMPORAL__POLLER_ACTIVITY,     /* "activity_task" */
+    TEMPORAL__POLLER_KINDS
+};
+
+/* Kinds of task slot (the worker_type label of temporal_worker_task_slots_*). */
+enum temporal__slot_kind {
+    TEMPORAL__SLOTS_WORKFLOW = 0,   /* "WorkflowWorker" */
+    TEMPORAL__SLOTS_ACTIVITY,       /* "ActivityWorker" */
+    TEMPORAL__SLOTS_LOCAL_ACTIVITY, /* "LocalActivityWorker" */
+};
+
 /* What a poller thread polls. */
 struct temporal__poller_arg {
     struct temporal_worker *w;
     struct temporal__rpc_cancel *cancel;
     bool sticky; /* workflow pollers: the sticky queue instead of the normal one */
+    enum temporal__poller_kind kind;
 };
 
 struct temporal__wf_cache_entry;
@@ -115,6 +131,9 @@ struct temporal_worker {
     int64_t last_task_ms;         /* monotonic time a task last arrived or finished */
     uint32_t free_slots;    /* activity slots */
     uint32_t wf_free_slots; /* workflow task slots */
+    /* Slots holding a polled task (the others not free are reserved by a poll in flight). */
+    uint32_t act_used_slots, wf_used_slots;
+    uint32_t pollers_of_kind[TEMPORAL__POLLER_KINDS]; /* poller threads running, by kind */
     struct temporal__wf_cache_entry *cache_head, *cache_tail; /* MRU first; guarded by mu */
     /* Local activities whose workflow abandoned them, left to finish on their own (guarded
      * by mu); stopped at shutdown. */
@@ -146,6 +165,18 @@ void temporal__worker_count(struct temporal_worker *w, const char *name, int64_t
                             const char *type_key, const char *type_value);
 void temporal__worker_latency(struct temporal_worker *w, const char *name, double ms,
                               const char *type_key, const char *type_value);
+
+/** Sets worker gauge |name| to |value|, labelled like temporal__worker_count().  Gauges are
+ *  set with |mu| held, so that the last value set is the current one. */
+void temporal__worker_gauge(struct temporal_worker *w, const char *name, int64_t value,
+                            const char *type_key, const char *type_value);
+
+/** Sets temporal_worker_task_slots_available / _used of slot kind |k| from the worker's
+ *  state.  Called with |mu| held whenever a slot is taken or given back. */
+void temporal__worker_slots_changed(struct temporal_worker *w, enum temporal__slot_kind k);
+
+/** Sets temporal_num_pollers of poller kind |k| (mu held; after a poller starts or stops). */
+void temporal__worker_pollers_changed(struct temporal_worker *w, enum temporal__poller_kind k);
 
 /** Fills the deployment options message of |w| (NULL if the worker has none). */
 Temporal__Api__Deployment__V1__WorkerDeploymentOptions *

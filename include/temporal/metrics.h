@@ -9,12 +9,23 @@
  * temporal_long_request, with operation, namespace and, on failure, status_code), every
  * poll (workflow_task_queue_poll_succeed/_empty, activity_poll_no_task,
  * activity_task_received, the schedule-to-start latencies), every workflow task
- * (workflow_task_execution_latency, sticky_cache_hit/_miss) and workflow outcome
- * (workflow_completed, _failed, _canceled, _continue_as_new, workflow_endtoend_latency),
- * every activity (activity_execution_latency, activity_execution_failed,
- * activity_succeed_endtoend_latency) and worker_start are recorded.  Worker metrics carry
- * namespace and task_queue; workflow and activity metrics add workflow_type or
- * activity_type.
+ * (workflow_task_execution_latency, workflow_task_replay_latency for a run rebuilt from
+ * history, sticky_cache_hit/_miss, workflow_task_execution_failed with failure_reason
+ * NonDeterminismError or WorkflowError, counted when the failure is reported: on the
+ * task's first attempt) and workflow outcome (workflow_completed, _failed, _canceled,
+ * _continue_as_new, workflow_endtoend_latency), every activity (activity_execution_latency,
+ * activity_execution_failed, activity_succeed_endtoend_latency), every local activity
+ * attempt (local_activity_total, local_activity_execution_latency,
+ * local_activity_execution_failed, local_activity_execution_cancelled,
+ * local_activity_succeed_endtoend_latency) and worker_start are recorded.  Gauges are set
+ * whenever their value changes, when the worker starts and once it has stopped:
+ * num_pollers (poller_type workflow_task, sticky_workflow_task, activity_task: poller
+ * threads running), worker_task_slots_available / worker_task_slots_used (worker_type
+ * WorkflowWorker, ActivityWorker, LocalActivityWorker: a slot is used while it holds a
+ * task, and neither used nor available while a poll waits for a task to fill it) and
+ * sticky_cache_size (runs held by the cache, including one a task is processing).
+ * Worker metrics carry namespace and task_queue; workflow and activity metrics add
+ * workflow_type or activity_type.
  */
 #ifndef TEMPORAL_METRICS_H
 #define TEMPORAL_METRICS_H
