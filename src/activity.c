@@ -316,12 +316,24 @@ static void report_failed(struct temporal_activity_ctx *ctx, const char *type, c
     temporal__payloads_view_cleanup(&heartbeat_view);
 }
 
-/*
- * The RunActivity:<type> span of one attempt (SERVER), from just before the function runs
- * to just after it returns, so that it ends before the outcome is reported.  Its parent is
- * the task's `_tracer-data` header (the workflow's StartActivity span), else the tracer's
- * default parent.  Without a tracer nothing is read or built.
- */
+struct temporal__span *temporal__run_activity_span_start(struct temporal_tracer *tracer,
+                                                        const struct temporal_activity_ctx *ctx,
+                                                        const struct temporal__trace_ctx *parent)
+{
+    if (tracer == NULL)
+        return NULL;
+    struct temporal__span *span = temporal__span_start(tracer, TEMPORAL__SPAN_SERVER, "RunActivity",
+                                                       ctx->info.activity_type, parent, NULL, 0,
+                                                       NULL);
+    temporal__span_attr(span, "temporalActivityID", ctx->info.activity_id);
+    temporal__span_attr(span, "temporalWorkflowID", ctx->info.workflow_id);
+    temporal__span_attr(span, "temporalRunID", ctx->info.workflow_run_id);
+    return span;
+}
+
+/* The RunActivity span of a polled task: its parent is the task's `_tracer-data` header
+ * (the workflow's StartActivity span), else the tracer's default parent.  Without a tracer
+ * nothing is read or built. */
 static struct temporal__span *run_activity_span_start(struct temporal_activity_ctx *ctx,
                                                       struct temporal_tracer *tracer)
 {
@@ -329,13 +341,8 @@ static struct temporal__span *run_activity_span_start(struct temporal_activity_c
         return NULL;
     struct temporal__trace_ctx parent = {0};
     temporal__trace_ctx_from_header(ctx->task->header, &parent);
-    struct temporal__span *span = temporal__span_start(tracer, TEMPORAL__SPAN_SERVER, "RunActivity",
-                                                       ctx->info.activity_type, &parent, NULL, 0,
-                                                       NULL);
+    struct temporal__span *span = temporal__run_activity_span_start(tracer, ctx, &parent);
     temporal__trace_ctx_clear(&parent);
-    temporal__span_attr(span, "temporalActivityID", ctx->info.activity_id);
-    temporal__span_attr(span, "temporalWorkflowID", ctx->info.workflow_id);
-    temporal__span_attr(span, "temporalRunID", ctx->info.workflow_run_id);
     return span;
 }
 

@@ -147,14 +147,7 @@ static void *la_main(void *arg)
                                x->activity_type);
 
         /* Each attempt is a RunActivity span, a child of the workflow's StartActivity. */
-        struct temporal__span *span = NULL;
-        if (tracer != NULL) {
-            span = temporal__span_start(tracer, TEMPORAL__SPAN_SERVER, "RunActivity",
-                                        x->activity_type, &x->trace, NULL, 0, NULL);
-            temporal__span_attr(span, "temporalActivityID", x->seq);
-            temporal__span_attr(span, "temporalWorkflowID", x->workflow_id);
-            temporal__span_attr(span, "temporalRunID", x->run_id);
-        }
+        struct temporal__span *span = temporal__run_activity_span_start(tracer, ctx, &x->trace);
         struct temporal_payloads output = TEMPORAL_PAYLOADS_INIT;
         int64_t run_start_ms = temporal__now_monotonic_ms();
         int rc = reg->fn(ctx, &x->input, &output, reg->user_data);

@@ -195,6 +195,16 @@ const struct temporal__activity_reg *temporal__activity_find(const struct tempor
 /** "a, b, c" of the registered activity names into |buf|. */
 void temporal__activity_registered_names(const struct temporal_worker *w, char *buf, size_t cap);
 
+/**
+ * Starts the RunActivity:<type> span (SERVER) of one attempt of the activity or local
+ * activity |ctx|, child of |parent| (else the tracer's default parent), from just before
+ * the function runs; it ends just after it returns, before the outcome is reported.
+ * NULL without a tracer.
+ */
+struct temporal__span *temporal__run_activity_span_start(struct temporal_tracer *tracer,
+                                                        const struct temporal_activity_ctx *ctx,
+                                                        const struct temporal__trace_ctx *parent);
+
 /** Runs the activity of |ctx| and reports its outcome to the server.  Called without |mu|. */
 void temporal__activity_execute(struct temporal_activity_ctx *ctx);
 
