@@ -227,12 +227,7 @@ static void worker_metrics_reach_collector(void **state)
     struct temporal_payloads result = TEMPORAL_PAYLOADS_INIT;
     TS_OK(temporal_client_get_workflow_result(tw.client, id, NULL, 30000, &result, &err), err);
     temporal_payloads_cleanup(&result);
-    struct temporal_client *client = tw.client;
-    tw.client = NULL;
-    temporal_worker_stop(tw.worker);
-    pthread_join(tw.thread, NULL);
-    temporal_worker_free(tw.worker);
-    temporal_client_free(client);
+    ts_worker_stop(&tw);
 
     TS_OK(temporal_otel_exporter_flush(exporter, 10000, &err), err);
     json_t *resource = NULL;
