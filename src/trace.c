@@ -39,6 +39,14 @@ struct temporal__span {
 
 /* Ids ------------------------------------------------------------------------------------------ */
 
+/* The current time in Unix nanoseconds. */
+static int64_t now_unix_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static bool all_zero(const uint8_t *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -58,7 +66,7 @@ static void random_id(uint8_t *out, size_t n)
                 got += (size_t)r;
             } else if (r < 0 && errno != EINTR) {
                 /* No entropy source: fall back to time and address bits, still unique enough. */
-                uint64_t x = (uint64_t)temporal__now_unix_ns() ^ (uint64_t)(uintptr_t)out;
+                uint64_t x = (uint64_t)now_unix_ns() ^ (uint64_t)(uintptr_t)out;
                 for (; got < n; got++) {
                     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
                     out[got] = (uint8_t)x;
@@ -71,7 +79,7 @@ static void random_id(uint8_t *out, size_t n)
 /* A new X-Ray compatible trace id: 4 bytes of Unix seconds, 12 random bytes. */
 static void new_trace_id(uint8_t out[16])
 {
-    uint32_t secs = (uint32_t)(temporal__now_unix_ns() / 1000000000);
+    uint32_t secs = (uint32_t)(now_unix_ns() / 1000000000);
     out[0] = (uint8_t)(secs >> 24), out[1] = (uint8_t)(secs >> 16);
     out[2] = (uint8_t)(secs >> 8), out[3] = (uint8_t)secs;
     random_id(out + 4, 12);
@@ -118,13 +126,6 @@ void temporal__trace_ctx_for_run(const char *run_id, int64_t start_unix_s,
     /* span_id stays zero: the RunWorkflow span is the root of this trace. */
     out->flags = 1;
     out->valid = true;
-}
-
-int64_t temporal__now_unix_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Hex ------------------------------------------------------------------------------------------ */
@@ -622,7 +623,7 @@ struct temporal__span *temporal__span_start(struct temporal_tracer *t, enum temp
         s->s.trace_state = temporal__strdup(json_string_value(json_object_get(extra, "tracestate")));
         json_decref(extra);
     }
-    s->s.start_unix_ns = start_unix_ns > 0 ? start_unix_ns : temporal__now_unix_ns();
+    s->s.start_unix_ns = start_unix_ns > 0 ? start_unix_ns : now_unix_ns();
     if (link.valid) {
         s->s.has_link = true;
         memcpy(s->s.link_trace_id, link.trace_id, 16);
@@ -683,7 +684,7 @@ void temporal__span_end(struct temporal_tracer *t, struct temporal__span *s, int
     if (s == NULL)
         return;
     struct temporal__finished_span *f = &s->s;
-    f->end_unix_ns = end_unix_ns > 0 ? end_unix_ns : temporal__now_unix_ns();
+    f->end_unix_ns = end_unix_ns > 0 ? end_unix_ns : now_unix_ns();
     if (f->end_unix_ns < f->start_unix_ns)
         f->end_unix_ns = f->start_unix_ns;
     f->next = NULL;
@@ -714,7 +715,7 @@ void temporal__span_record(struct temporal_tracer *t, enum temporal__span_kind k
                            const struct temporal__trace_ctx *link, struct temporal__trace_ctx *out)
 {
     if (unix_ns <= 0)
-        unix_ns = temporal__now_unix_ns();
+        unix_ns = now_unix_ns();
     struct temporal__span *s =
         temporal__span_start(t, kind, prefix, name, parent, span_id, unix_ns, out);
     for (size_t i = 0; attrs != NULL && attrs[i] != NULL; i += 2)

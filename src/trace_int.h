@@ -129,9 +129,6 @@ void temporal__span_record(struct temporal_tracer *t, enum temporal__span_kind k
                            int64_t unix_ns, const char *const *attrs,
                            const struct temporal__trace_ctx *link, struct temporal__trace_ctx *out);
 
-/** The current time in Unix nanoseconds. */
-int64_t temporal__now_unix_ns(void);
-
 /* For the exporter (src/otel.c) ---------------------------------------------------------------- */
 
 /** A finished span as queued.  Everything is owned by the span. */
