@@ -117,12 +117,9 @@ static void text_line(const char *stamp, const char *rid, int level, const char 
     free(line);
 }
 
+/* Writes an enabled line; |fields| (may be NULL) is consumed. */
 static void emit(int level, json_t *fields, const char *message)
 {
-    if (!enabled(level)) {
-        json_decref(fields);
-        return;
-    }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
@@ -134,10 +131,6 @@ static void emit(int level, json_t *fields, const char *message)
     pthread_mutex_lock(&request_mu);
     memcpy(rid, request_id, sizeof(rid));
     pthread_mutex_unlock(&request_mu);
-    if (fields == NULL)
-        fields = json_object();
-    if (fields == NULL)
-        return;
 
     if (text_format) {
         text_line(stamp, rid, level, message, fields);
@@ -151,7 +144,8 @@ static void emit(int level, json_t *fields, const char *message)
         json_object_set_new(obj, "message", json_string(message));
         if (rid[0])
             json_object_set_new(obj, "requestId", json_string(rid));
-        json_object_update_missing(obj, fields);
+        if (fields != NULL)
+            json_object_update_missing(obj, fields);
         char *text = json_dumps(obj, JSON_COMPACT);
         if (text != NULL)
             write_line(text);
