@@ -331,6 +331,18 @@ struct temporal__span *temporal__run_activity_span_start(struct temporal_tracer 
     return span;
 }
 
+void temporal__run_activity_span_end(struct temporal_tracer *tracer, struct temporal__span *span,
+                                     const struct temporal_activity_ctx *ctx, int rc,
+                                     bool cancelled, const char *message)
+{
+    /* As the Python interceptor sets it (this SDK has no benign failure category). */
+    if (rc != 0 && ctx->failed)
+        temporal__span_error(span, ctx->failure_type, ctx->failure_message);
+    else if (rc != 0 && !cancelled)
+        temporal__span_error(span, DEFAULT_FAILURE_TYPE, message);
+    temporal__span_end(tracer, span, 0);
+}
+
 /* The RunActivity span of a polled task: its parent is the task's `_tracer-data` header
  * (the workflow's StartActivity span), else the tracer's default parent.  Without a tracer
  * nothing is read or built. */
@@ -380,18 +392,12 @@ void temporal__activity_execute(struct temporal_activity_ctx *ctx)
     if (rc != 0 && !ctx->failed)
         snprintf(message, sizeof(message), "activity '%s' returned %s (%s)",
                  ctx->info.activity_type, temporal_err_name(rc), temporal_strerror(rc));
-    /* The span's status, as the Python interceptor sets it: a failed attempt is an error;
-     * one that returned TEMPORAL_ECANCELED because it was cancelled (the workflow asked,
-     * the worker shut down, the activity was paused, the server forgot the attempt) is not,
-     * although a shutdown or a pause is reported as a failure.  An explicit
-     * temporal_activity_fail() is an error whatever the cancellation state.  (This SDK has
-     * no benign failure category.) */
-    bool cancelled = rc == TEMPORAL_ECANCELED && reason != TEMPORAL_ACTIVITY_NOT_CANCELLED;
-    if (rc != 0 && ctx->failed)
-        temporal__span_error(span, ctx->failure_type, ctx->failure_message);
-    else if (rc != 0 && !cancelled)
-        temporal__span_error(span, DEFAULT_FAILURE_TYPE, message);
-    temporal__span_end(tracer, span, 0);
+    /* Cancelled: the workflow asked, the worker shut down, the activity was paused, the
+     * server forgot the attempt (a shutdown or a pause is still reported as a failure). */
+    temporal__run_activity_span_end(tracer, span, ctx, rc,
+                                    rc == TEMPORAL_ECANCELED &&
+                                        reason != TEMPORAL_ACTIVITY_NOT_CANCELLED,
+                                    message);
 
     if (rc == 0) {
         if (ctx->info.scheduled_time_ms > 0)

@@ -91,19 +91,6 @@ static void set_failure(struct temporal__la_exec *x, const char *type, const cha
     x->outcome.failure_message = x->failure_message ? x->failure_message : "";
 }
 
-/* Ends an attempt's RunActivity span |s|: failed unless the attempt succeeded (|rc| 0). */
-static void end_attempt_span(struct temporal_tracer *t, struct temporal__span *s,
-                             const struct temporal__la_exec *x, int rc)
-{
-    if (s == NULL)
-        return;
-    if (rc == TEMPORAL_ECANCELED && x->outcome.code == TEMPORAL_ECANCELED)
-        temporal__span_error(s, "CanceledFailure", "local activity cancelled");
-    else if (rc != 0)
-        temporal__span_error(s, x->outcome.failure_type, x->outcome.failure_message);
-    temporal__span_end(t, s, 0);
-}
-
 static void *la_main(void *arg)
 {
     struct temporal__la_exec *x = arg;
@@ -160,43 +147,40 @@ static void *la_main(void *arg)
         w->la_running--;
         temporal__worker_slots_changed(w, TEMPORAL__SLOTS_LOCAL_ACTIVITY);
         pthread_cond_broadcast(&w->cv); /* a waiting local activity may start */
-        bool cancelled = x->cancel;
+        bool cancelled = rc == TEMPORAL_ECANCELED && x->cancel;
         pthread_mutex_unlock(&w->mu);
+        char message[256] = "";
+        if (rc != 0 && !ctx->failed)
+            snprintf(message, sizeof(message), "local activity '%s' returned %s (%s)",
+                     x->activity_type, temporal_err_name(rc), temporal_strerror(rc));
+        temporal__run_activity_span_end(tracer, span, ctx, rc, cancelled, message);
         if (rc == 0)
             temporal__worker_latency(w, "temporal_local_activity_succeed_endtoend_latency",
                                      (double)(temporal__now_epoch_ms() - x->scheduled_ms),
                                      "activity_type", x->activity_type);
         else
             temporal__worker_count(w,
-                                   rc == TEMPORAL_ECANCELED && cancelled
-                                       ? "temporal_local_activity_execution_cancelled"
-                                       : "temporal_local_activity_execution_failed",
+                                   cancelled ? "temporal_local_activity_execution_cancelled"
+                                             : "temporal_local_activity_execution_failed",
                                    1, "activity_type", x->activity_type);
         if (rc == 0) {
             x->outcome.code = 0;
             x->outcome.result = output;
             temporal__activity_ctx_free(ctx);
-            end_attempt_span(tracer, span, x, rc);
             break;
         }
         temporal_payloads_cleanup(&output);
-        if (rc == TEMPORAL_ECANCELED && cancelled) {
+        if (cancelled) {
             x->outcome.code = TEMPORAL_ECANCELED;
             temporal__activity_ctx_free(ctx);
-            end_attempt_span(tracer, span, x, rc);
             break;
         }
-        if (ctx->failed) {
+        if (ctx->failed)
             set_failure(x, ctx->failure_type, ctx->failure_message, ctx->failure_non_retryable,
                         &ctx->failure_details);
-        } else {
-            char message[256];
-            snprintf(message, sizeof(message), "local activity '%s' returned %s (%s)",
-                     x->activity_type, temporal_err_name(rc), temporal_strerror(rc));
+        else
             set_failure(x, DEFAULT_FAILURE_TYPE, message, false, NULL);
-        }
         temporal__activity_ctx_free(ctx);
-        end_attempt_span(tracer, span, x, rc);
 
         /* Retry?  Not if the failure says so, attempts are used up, or time is. */
         const struct temporal_retry_policy *p = &x->retry;

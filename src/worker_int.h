@@ -205,6 +205,17 @@ struct temporal__span *temporal__run_activity_span_start(struct temporal_tracer 
                                                         const struct temporal_activity_ctx *ctx,
                                                         const struct temporal__trace_ctx *parent);
 
+/**
+ * Ends the RunActivity span of the attempt |ctx| that returned |rc|.  A failed attempt is
+ * an error (|message| describes a failure the function did not describe with
+ * temporal_activity_fail()); one that returned TEMPORAL_ECANCELED because it was
+ * cancelled (|cancelled|) is not.  An explicit temporal_activity_fail() is an error
+ * whatever the cancellation state.
+ */
+void temporal__run_activity_span_end(struct temporal_tracer *tracer, struct temporal__span *span,
+                                     const struct temporal_activity_ctx *ctx, int rc,
+                                     bool cancelled, const char *message);
+
 /** Runs the activity of |ctx| and reports its outcome to the server.  Called without |mu|. */
 void temporal__activity_execute(struct temporal_activity_ctx *ctx);
 
