@@ -8,8 +8,9 @@
  *   FIXTURE_HOOK_LOG                    two shutdown hooks append "a" (which then fails) and
  *                                       "b" to this file, a line each
  *   FIXTURE_PID_FILE                    the process writes its pid here at init
- * Workflows: "Hello" (calls "hello", returns "Hello, <arg>!"), "UntilStop" (calls
- * "until_stop", an activity that runs until the worker stops, then 300 ms more).
+ * Workflows: "Hello" (ts_hello_workflow: calls "hello", ts_hello_activity, which returns
+ * "Hello, <arg>!"), "UntilStop" (calls "until_stop", an activity that runs until the worker
+ * stops, then 300 ms more).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@
 
 #include <temporal/lambda.h>
 #include <temporal/temporal.h>
+
+#include "support.h"
 
 static int64_t env_ms(const char *name, int64_t fallback)
 {
@@ -32,19 +35,6 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-static int hello(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
-                 struct temporal_payloads *out, void *ud)
-{
-    (void)ud;
-    char *name = NULL;
-    if (in->count != 1 || temporal_payload_get_string(&in->items[0], &name) != 0)
-        return temporal_activity_fail(ctx, "BadInput", "hello takes one string", true, NULL);
-    char text[256];
-    snprintf(text, sizeof(text), "Hello, %s!", name);
-    temporal_free(name);
-    return temporal_payloads_add_string(out, text);
-}
-
 static int until_stop(struct temporal_activity_ctx *ctx, const struct temporal_payloads *in,
                       struct temporal_payloads *out, void *ud)
 {
@@ -55,24 +45,12 @@ static int until_stop(struct temporal_activity_ctx *ctx, const struct temporal_p
     return temporal_payloads_add_string(out, "finished after stop");
 }
 
-static int call_activity(struct temporal_workflow_ctx *ctx, const char *activity,
-                         const struct temporal_payloads *in, struct temporal_payloads *out)
-{
-    struct temporal_activity_options o = TEMPORAL_ACTIVITY_OPTIONS_INIT;
-    o.start_to_close_timeout_ms = 60000;
-    return temporal_workflow_execute_activity(ctx, activity, in, &o, out);
-}
-
-static int hello_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
-                          struct temporal_payloads *out)
-{
-    return call_activity(ctx, "hello", in, out);
-}
-
 static int until_stop_workflow(struct temporal_workflow_ctx *ctx,
                                const struct temporal_payloads *in, struct temporal_payloads *out)
 {
-    return call_activity(ctx, "until_stop", in, out);
+    struct temporal_activity_options o = TEMPORAL_ACTIVITY_OPTIONS_INIT;
+    o.start_to_close_timeout_ms = 60000;
+    return temporal_workflow_execute_activity(ctx, "until_stop", in, &o, out);
 }
 
 static int append_line(const char *line)
@@ -107,13 +85,13 @@ static int configure(struct temporal_lambda_config *cfg, void *ud, struct tempor
         env_ms("FIXTURE_GRACEFUL_MS", cfg->worker.graceful_shutdown_timeout_ms);
     cfg->shutdown_deadline_buffer_ms = env_ms("FIXTURE_BUFFER_MS", 0);
     cfg->idle_exit_ms = env_ms("FIXTURE_IDLE_EXIT_MS", 0);
-    int rc = temporal_lambda_register_workflow(cfg, "Hello", hello_workflow,
+    int rc = temporal_lambda_register_workflow(cfg, "Hello", ts_hello_workflow,
                                                TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL);
     if (rc == 0)
         rc = temporal_lambda_register_workflow(cfg, "UntilStop", until_stop_workflow,
                                                TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL);
     if (rc == 0)
-        rc = temporal_lambda_register_activity(cfg, "hello", hello, NULL);
+        rc = temporal_lambda_register_activity(cfg, "hello", ts_hello_activity, NULL);
     if (rc == 0)
         rc = temporal_lambda_register_activity(cfg, "until_stop", until_stop, NULL);
     if (rc == 0 && getenv("FIXTURE_HOOK_LOG") != NULL) {
