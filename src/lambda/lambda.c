@@ -104,8 +104,9 @@ static int64_t clock_ms(clockid_t id)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t tl_now_monotonic_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
-int64_t tl_now_epoch_ms(void) { return clock_ms(CLOCK_REALTIME); }
+/* Milliseconds on the monotonic clock, and since the Unix epoch. */
+static int64_t now_monotonic_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
+static int64_t now_epoch_ms(void) { return clock_ms(CLOCK_REALTIME); }
 
 /* Length of the well-formed UTF-8 sequence at |p| (1..4), or 0 if there is none. */
 static size_t utf8_sequence(const unsigned char *p)
@@ -207,7 +208,7 @@ static int flush_telemetry(void *user_data, struct temporal_error *err)
     struct temporal_lambda_config_private *p = user_data;
     if (p->exporter == NULL)
         return 0; /* the entry point that added this hook failed later */
-    int64_t left = p->deadline_epoch_ms - tl_now_epoch_ms() - FLUSH_MARGIN_MS;
+    int64_t left = p->deadline_epoch_ms - now_epoch_ms() - FLUSH_MARGIN_MS;
     int64_t timeout = left < FLUSH_MAX_MS ? left : FLUSH_MAX_MS;
     if (timeout < 1)
         return tl_fail(err, TEMPORAL_ETIMEDOUT,
@@ -559,7 +560,7 @@ static const char *wait_for_stop(struct run_state *rs, int64_t stop_at_ms, int64
             reason = "worker ended";
             break;
         }
-        int64_t now = tl_now_monotonic_ms();
+        int64_t now = now_monotonic_ms();
         if (now >= stop_at_ms)
             break;
         if (idle_exit_ms > 0 && temporal_worker_idle_ms(rs->worker) >= idle_exit_ms) {
@@ -611,7 +612,7 @@ static int run_until(struct temporal_lambda_worker *lw, const char *identity, in
     copts.identity = identity;
     /* Neither connecting nor any single call (DescribeNamespace at start, say) may outlast
      * the work time. */
-    int64_t left = stop_at_ms - tl_now_monotonic_ms();
+    int64_t left = stop_at_ms - now_monotonic_ms();
     copts.connect_timeout_ms = cap_timeout(copts.connect_timeout_ms, left);
     copts.rpc_timeout_ms = cap_timeout(copts.rpc_timeout_ms, left);
 
@@ -651,13 +652,13 @@ static int run_until(struct temporal_lambda_worker *lw, const char *identity, in
             rc = tl_fail(err, TEMPORAL_ENOMEM, "starting worker: no thread: %s", strerror(prc));
         } else {
             const char *reason = wait_for_stop(&rs, stop_at_ms, cfg->idle_exit_ms);
-            int64_t stop_started = tl_now_monotonic_ms();
+            int64_t stop_started = now_monotonic_ms();
             tl_log(TEMPORAL_LOG_INFO, json_pack("{s:s}", "reason", reason),
                    "Stopping the worker (%s)", reason);
             temporal_worker_stop(worker);
             pthread_join(tid, NULL);
             tl_log(TEMPORAL_LOG_INFO,
-                   json_pack("{s:I}", "shutdownMs", (json_int_t)(tl_now_monotonic_ms() - stop_started)),
+                   json_pack("{s:I}", "shutdownMs", (json_int_t)(now_monotonic_ms() - stop_started)),
                    "Worker stopped");
             if (rs.rc != 0) {
                 rc = rs.rc;
@@ -713,8 +714,8 @@ int temporal_lambda_worker_invoke(struct temporal_lambda_worker *lw,
         return tl_fail(err, TEMPORAL_ELAMBDA_RUNTIME,
                        "the invocation has no deadline (Lambda-Runtime-Deadline-Ms)");
     /* ONE absolute stop time, fixed before connecting so that connect time cannot push it. */
-    int64_t start_ms = tl_now_monotonic_ms();
-    int64_t remaining = inv->deadline_epoch_ms - tl_now_epoch_ms();
+    int64_t start_ms = now_monotonic_ms();
+    int64_t remaining = inv->deadline_epoch_ms - now_epoch_ms();
     int64_t buffer = lw->cfg.shutdown_deadline_buffer_ms;
     int64_t work = remaining - buffer;
     int64_t stop_at = start_ms + work;
@@ -762,8 +763,8 @@ int temporal_lambda_worker_invoke(struct temporal_lambda_worker *lw,
         tl_log(TEMPORAL_LOG_ERROR, json_pack("{s:s}", "error", temporal_err_name(rc)),
                "Invocation failed: %s", err ? err->message : temporal_strerror(rc));
     tl_log(TEMPORAL_LOG_INFO,
-           json_pack("{s:I, s:I}", "durationMs", (json_int_t)(tl_now_monotonic_ms() - start_ms),
-                     "marginMs", (json_int_t)(inv->deadline_epoch_ms - tl_now_epoch_ms())),
+           json_pack("{s:I, s:I}", "durationMs", (json_int_t)(now_monotonic_ms() - start_ms),
+                     "marginMs", (json_int_t)(inv->deadline_epoch_ms - now_epoch_ms())),
            "Invocation done");
     return rc;
 }

@@ -26,10 +26,6 @@ int tl_fail(struct temporal_error *err, int code, const char *fmt, ...) TL_PRINT
  */
 void tl_utf8_scrub(char *s);
 
-/** Milliseconds on the monotonic clock, and since the Unix epoch. */
-int64_t tl_now_monotonic_ms(void);
-int64_t tl_now_epoch_ms(void);
-
 /* Logging (log.c) --------------------------------------------------------------------------- */
 
 /** A level above ERROR, for the line that explains why the process exits. */
