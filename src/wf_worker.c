@@ -899,7 +899,7 @@ void *temporal__wf_poller_main(void *arg)
                     w->last_sticky_task_ms = temporal__now_monotonic_ms();
                     pthread_cond_broadcast(&w->cv);
                 }
-                temporal__worker_note_task(w, true);
+                temporal__worker_note_task(w);
                 w->wf_used_slots++;
                 temporal__worker_slots_changed(w, TEMPORAL__SLOTS_WORKFLOW);
                 pthread_mutex_unlock(&w->mu);
@@ -910,7 +910,7 @@ void *temporal__wf_poller_main(void *arg)
                                          "workflow_type",
                                          task->workflow_type ? task->workflow_type->name : NULL);
                 pthread_mutex_lock(&w->mu);
-                temporal__worker_note_task(w, false);
+                temporal__worker_note_task(w);
                 w->wf_used_slots--;
                 pthread_mutex_unlock(&w->mu);
             }

@@ -319,12 +319,8 @@ static void publish_gauges(struct temporal_worker *w, bool sticky)
     }
 }
 
-void temporal__worker_note_task(struct temporal_worker *w, bool arrived)
+void temporal__worker_note_task(struct temporal_worker *w)
 {
-    if (arrived)
-        w->tasks_in_hand++;
-    else if (w->tasks_in_hand > 0)
-        w->tasks_in_hand--;
     w->last_task_ms = temporal__now_monotonic_ms();
 }
 
@@ -334,7 +330,7 @@ int64_t temporal_worker_idle_ms(struct temporal_worker *w)
         return 0;
     pthread_mutex_lock(&w->mu);
     int64_t idle = 0;
-    if (w->running && w->tasks_in_hand == 0)
+    if (w->running && w->act_used_slots + w->wf_used_slots == 0) /* no task in hand */
         idle = temporal__now_monotonic_ms() - w->last_task_ms;
     pthread_mutex_unlock(&w->mu);
     return idle < 0 ? 0 : idle;
@@ -373,7 +369,7 @@ static void *executor_main(void *arg)
             }
         while (ctx->heartbeat_in_flight)
             pthread_cond_wait(&w->cv, &w->mu);
-        temporal__worker_note_task(w, false);
+        temporal__worker_note_task(w);
         w->free_slots++;
         w->act_used_slots--;
         temporal__worker_slots_changed(w, TEMPORAL__SLOTS_ACTIVITY);
@@ -484,7 +480,7 @@ static void *poller_main(void *arg)
                 enqueue_task(w, ctx); /* the slot goes with the task */
                 w->act_used_slots++;
                 temporal__worker_slots_changed(w, TEMPORAL__SLOTS_ACTIVITY);
-                temporal__worker_note_task(w, true);
+                temporal__worker_note_task(w);
                 pthread_mutex_unlock(&w->mu);
                 continue;
             }
@@ -618,7 +614,6 @@ int temporal_worker_run(struct temporal_worker *w, struct temporal_error *err)
         return temporal__fail(err, TEMPORAL_EINVAL, -1, "the worker is already running");
     }
     w->running = true;
-    w->tasks_in_hand = 0;
     w->last_task_ms = temporal__now_monotonic_ms();
     pthread_mutex_unlock(&w->mu);
 

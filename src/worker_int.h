@@ -127,7 +127,6 @@ struct temporal_worker {
     bool sticky_released;         /* ShutdownWorker done: sticky pollers stop */
     uint32_t sticky_completions;  /* completions in flight that carry sticky attributes */
     int64_t last_sticky_task_ms;  /* monotonic time a sticky poll last brought a task */
-    uint32_t tasks_in_hand;       /* polled tasks (activity or workflow) not yet finished */
     int64_t last_task_ms;         /* monotonic time a task last arrived or finished */
     uint32_t free_slots;    /* activity slots */
     uint32_t wf_free_slots; /* workflow task slots */
@@ -152,9 +151,9 @@ struct temporal_worker {
     pthread_t flusher_thread;
 };
 
-/** Counts a task that has just arrived (|arrived|) or finished, for temporal_worker_idle_ms().
- *  Called with |mu| held. */
-void temporal__worker_note_task(struct temporal_worker *w, bool arrived);
+/** Notes that a polled task has just arrived or finished (it then took or gave back its used
+ *  slot), for temporal_worker_idle_ms().  Called with |mu| held. */
+void temporal__worker_note_task(struct temporal_worker *w);
 
 /**
  * Records worker metric |name| (a counter: adds |delta|; a histogram: records |ms|) with
