@@ -53,12 +53,21 @@ static void visit(void *ud, const struct temporal_metric_point *p)
     l->count = p->count;
 }
 
+/* Every series of |name| on |tq| with |k1|=|v1| and |k2|=|v2| (a NULL key: any): how many,
+ * and the last one's value and count. */
+static struct lookup scan(struct temporal_metrics *m, const char *name, const char *tq,
+                          const char *k1, const char *v1, const char *k2, const char *v2)
+{
+    struct lookup l = {name, tq, k1, v1, k2, v2, 0, 0, 0};
+    temporal_metrics_visit(m, visit, &l);
+    return l;
+}
+
 /* The series (which must exist, once) of |name| on |tq| with |k1|=|v1| (and |k2|=|v2|). */
 static struct lookup find2(struct temporal_metrics *m, const char *name, const char *tq,
                            const char *k1, const char *v1, const char *k2, const char *v2)
 {
-    struct lookup l = {name, tq, k1, v1, k2, v2, 0, 0, 0};
-    temporal_metrics_visit(m, visit, &l);
+    struct lookup l = scan(m, name, tq, k1, v1, k2, v2);
     if (l.found != 1)
         fail_msg("%s{task_queue=%s, %s=%s, %s=%s}: %d series", name, tq, k1 ? k1 : "-",
                  v1 ? v1 : "-", k2 ? k2 : "-", v2 ? v2 : "-", l.found);
@@ -75,23 +84,22 @@ static struct lookup find(struct temporal_metrics *m, const char *name, const ch
 static bool exists(struct temporal_metrics *m, const char *name, const char *tq, const char *k,
                    const char *v)
 {
-    struct lookup l = {name, tq, k, v, NULL, NULL, 0, 0, 0};
-    temporal_metrics_visit(m, visit, &l);
-    return l.found > 0;
+    return scan(m, name, tq, k, v, NULL, NULL).found > 0;
 }
 
-/* Waits (at most 30 s) for gauge |name|{k=v} of |tq| to read |value|. */
+/* Waits (at most 30 s) for gauge |name|{k=v} of |tq| to read |value| (|at_least|: |value|
+ * or more). */
 static void wait_gauge(struct temporal_metrics *m, const char *name, const char *tq,
-                       const char *k, const char *v, int64_t value)
+                       const char *k, const char *v, int64_t value, bool at_least)
 {
     for (int i = 0; i < 3000; i++) {
-        struct lookup l = {name, tq, k, v, NULL, NULL, 0, 0, 0};
-        temporal_metrics_visit(m, visit, &l);
-        if (l.found == 1 && l.value == value)
+        struct lookup l = scan(m, name, tq, k, v, NULL, NULL);
+        if (l.found == 1 && (l.value == value || (at_least && l.value > value)))
             return;
         ts_sleep_ms(10);
     }
-    fail_msg("%s{%s=%s} never read %lld", name, k ? k : "-", v ? v : "-", (long long)value);
+    fail_msg("%s{%s=%s} never read %s%lld", name, k ? k : "-", v ? v : "-",
+             at_least ? ">= " : "", (long long)value);
 }
 
 /* Code ------------------------------------------------------------------------------------------ */
@@ -185,19 +193,8 @@ static void gauges_and_local_activity(void **state)
     snprintf(tq, sizeof(tq), "%s", tw.task_queue);
 
     /* Every kind of poller runs. */
-    for (size_t i = 0; i < 3; i++) {
-        int64_t n = 0;
-        for (int t = 0; t < 3000 && n <= 0; t++) {
-            struct lookup l = {"temporal_num_pollers", tq, "poller_type", POLLER_TYPES[i],
-                               NULL, NULL, 0, 0, 0};
-            temporal_metrics_visit(m, visit, &l);
-            n = l.found == 1 ? l.value : 0;
-            if (n <= 0)
-                ts_sleep_ms(10);
-        }
-        if (n <= 0)
-            fail_msg("no %s poller running", POLLER_TYPES[i]);
-    }
+    for (size_t i = 0; i < 3; i++)
+        wait_gauge(m, "temporal_num_pollers", tq, "poller_type", POLLER_TYPES[i], 1, true);
 
     run_to_completion(&tw, "ActivityAndLocal");
 
@@ -216,15 +213,16 @@ static void gauges_and_local_activity(void **state)
                      1);
 
     /* A finished run leaves the cache; a waiting one stays in it. */
-    wait_gauge(m, "temporal_sticky_cache_size", tq, NULL, NULL, 0);
+    wait_gauge(m, "temporal_sticky_cache_size", tq, NULL, NULL, 0, false);
     struct temporal_payloads none = TEMPORAL_PAYLOADS_INIT;
     char waiter[160];
     ts_feature_start(&tw, "Waiter", &none, waiter, sizeof(waiter));
-    wait_gauge(m, "temporal_sticky_cache_size", tq, NULL, NULL, 1);
+    wait_gauge(m, "temporal_sticky_cache_size", tq, NULL, NULL, 1, false);
 
     /* Idle, no slot holds a task; a slot is free, or reserved by a waiting poll. */
     for (size_t i = 0; i < 3; i++) {
-        wait_gauge(m, "temporal_worker_task_slots_used", tq, "worker_type", WORKER_TYPES[i], 0);
+        wait_gauge(m, "temporal_worker_task_slots_used", tq, "worker_type", WORKER_TYPES[i], 0,
+                   false);
         int64_t available =
             find(m, "temporal_worker_task_slots_available", tq, "worker_type", WORKER_TYPES[i]).value;
         assert_true(available > 0 && available <= MAXIMA[i]);
