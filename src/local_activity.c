@@ -35,9 +35,8 @@ static void exec_free(struct temporal__la_exec *x)
     free(x);
 }
 
-/* The context of attempt |attempt| of |x|. */
-static struct temporal_activity_ctx *attempt_ctx(struct temporal__la_exec *x, int32_t attempt,
-                                                 int64_t attempt_start_ms)
+/* The context of attempt |attempt| of |x|, ready to run now (once it has a slot). */
+static struct temporal_activity_ctx *attempt_ctx(struct temporal__la_exec *x, int32_t attempt)
 {
     struct temporal_activity_ctx *ctx = calloc(1, sizeof(*ctx));
     if (ctx == NULL)
@@ -54,16 +53,23 @@ static struct temporal_activity_ctx *attempt_ctx(struct temporal__la_exec *x, in
     in->workflow_type = x->workflow_type;
     in->attempt = attempt;
     in->scheduled_time_ms = x->scheduled_ms;
-    in->current_attempt_scheduled_time_ms = attempt_start_ms;
-    in->started_time_ms = attempt_start_ms;
+    in->current_attempt_scheduled_time_ms = temporal__now_epoch_ms();
+    in->heartbeat_details = &ctx->previous_details;
+    return ctx;
+}
+
+/* The attempt |ctx| of |x| starts now (it has its slot): its start time and deadline. */
+static void attempt_started(struct temporal__la_exec *x, struct temporal_activity_ctx *ctx)
+{
+    struct temporal_activity_info *in = &ctx->info;
+    in->started_time_ms = temporal__now_epoch_ms();
     int64_t deadline = 0;
     if (x->schedule_to_close_ms > 0)
         deadline = x->scheduled_ms + x->schedule_to_close_ms;
-    if (x->start_to_close_ms > 0 && (deadline == 0 || attempt_start_ms + x->start_to_close_ms < deadline))
-        deadline = attempt_start_ms + x->start_to_close_ms;
+    if (x->start_to_close_ms > 0 &&
+        (deadline == 0 || in->started_time_ms + x->start_to_close_ms < deadline))
+        deadline = in->started_time_ms + x->start_to_close_ms;
     in->deadline_ms = deadline;
-    in->heartbeat_details = &ctx->previous_details;
-    return ctx;
 }
 
 static bool type_is_non_retryable(const struct temporal__la_exec *x, const char *type)
@@ -108,8 +114,7 @@ static void *la_main(void *arg)
         set_failure(x, "NotFoundError", message, true, NULL);
     }
     for (; reg != NULL; attempt++) {
-        int64_t start = temporal__now_epoch_ms();
-        struct temporal_activity_ctx *ctx = attempt_ctx(x, attempt, start);
+        struct temporal_activity_ctx *ctx = attempt_ctx(x, attempt);
         if (ctx == NULL) {
             set_failure(x, DEFAULT_FAILURE_TYPE, "out of memory starting a local activity", false, NULL);
             break;
@@ -126,6 +131,7 @@ static void *la_main(void *arg)
         }
         w->la_running++;
         temporal__worker_slots_changed(w, TEMPORAL__SLOTS_LOCAL_ACTIVITY);
+        attempt_started(x, ctx);
         x->attempt = ctx;
         if (x->cancel)
             ctx->cancel_reason = x->cancel_reason;
