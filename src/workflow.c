@@ -342,7 +342,6 @@ static const char *str0(const char *s) { return s ? s : ""; }
 
 /* Tracing ---------------------------------------------------------------------------------------- */
 
-/* Workflow spans are recorded by the task that first runs the code, never on replay. */
 /* Whether the commands of this task carry trace context (never while replaying). */
 static bool propagating(const struct temporal_workflow_ctx *run)
 {
@@ -606,18 +605,25 @@ static void machine_set_trace_header(struct machine *m, const struct temporal__t
     *field = temporal__trace_header_set(m->trace_header, ctx, NULL);
 }
 
-/* Records the CLIENT span |prefix|:|name| of the command |m| issues (a child of the workflow
- * ctx) and makes the command's header |*field| carry its context. */
+/* Fills |m->trace| with the context of what |m| starts: its CLIENT span |prefix|:|name| (a
+ * child of the workflow ctx), recorded here; in a retried task, which records no spans, the
+ * workflow ctx itself.  Returns whether |m->trace| is set (false: not propagating, or OOM). */
+static bool trace_command_ctx(struct temporal_workflow_ctx *run, struct machine *m,
+                              const char *prefix, const char *name)
+{
+    if (tracing(run)) {
+        wf_span_record(run, TEMPORAL__SPAN_CLIENT, prefix, name, NULL, &m->trace);
+        return true;
+    }
+    return propagating(run) && temporal__trace_ctx_copy(&m->trace, &run->trace_wf) == 0;
+}
+
+/* As trace_command_ctx(), and makes the command's header |*field| carry the context. */
 static void trace_command(struct temporal_workflow_ctx *run, struct machine *m, const char *prefix,
                           const char *name, Temporal__Api__Common__V1__Header **field)
 {
-    if (!propagating(run))
-        return;
-    if (tracing(run))
-        wf_span_record(run, TEMPORAL__SPAN_CLIENT, prefix, name, NULL, &m->trace);
-    else if (temporal__trace_ctx_copy(&m->trace, &run->trace_wf) != 0)
-        return; /* a retried task: what the command starts is RunWorkflow's child */
-    machine_set_trace_header(m, &m->trace, field);
+    if (trace_command_ctx(run, m, prefix, name))
+        machine_set_trace_header(m, &m->trace, field);
 }
 
 /* Fills |m->failure| as an ApplicationFailure from |type|, |message|, |details|. */
@@ -3053,13 +3059,8 @@ const struct temporal__la_request *temporal__wf_run_next_local_activity(struct t
             m->la_started = true;
             /* Its StartActivity span, recorded by the task that starts it; the span is the
              * parent of each attempt's RunActivity. */
-            if (tracing(run)) {
-                wf_span_record(run, TEMPORAL__SPAN_CLIENT, "StartActivity", m->activity_type, NULL,
-                               &m->trace);
+            if (trace_command_ctx(run, m, "StartActivity", m->activity_type))
                 m->la.trace = &m->trace;
-            } else if (propagating(run) && temporal__trace_ctx_copy(&m->trace, &run->trace_wf) == 0) {
-                m->la.trace = &m->trace; /* a retried task: attempts are RunWorkflow's children */
-            }
             return &m->la;
         }
     return NULL;
