@@ -361,17 +361,14 @@ static int64_t workflow_time_ns(const struct temporal_workflow_ctx *run)
     return run->now_ms * 1000000;
 }
 
-/* Starts workflow span |prefix|:|name| at workflow time with the run's attributes; its
- * parent is |parent| (NULL: the workflow ctx).  |out| as for temporal__span_start(). */
+/* Starts workflow span |prefix|:|name| at workflow time with the run's attributes, a child
+ * of the workflow ctx.  |out| as for temporal__span_start(). */
 static struct temporal__span *wf_span_start(struct temporal_workflow_ctx *run,
                                             enum temporal__span_kind kind, const char *prefix,
-                                            const char *name,
-                                            const struct temporal__trace_ctx *parent,
-                                            struct temporal__trace_ctx *out)
+                                            const char *name, struct temporal__trace_ctx *out)
 {
-    struct temporal__span *s = temporal__span_start(run->tracer, kind, prefix, name,
-                                                    parent ? parent : &run->trace_wf, NULL,
-                                                    workflow_time_ns(run), out);
+    struct temporal__span *s = temporal__span_start(run->tracer, kind, prefix, name, &run->trace_wf,
+                                                    NULL, workflow_time_ns(run), out);
     temporal__span_attr(s, "temporalWorkflowID", run->workflow_id);
     temporal__span_attr(s, "temporalRunID", run->run_id);
     return s;
@@ -382,7 +379,7 @@ static void wf_span_record(struct temporal_workflow_ctx *run, enum temporal__spa
                            const char *prefix, const char *name,
                            const struct temporal__trace_ctx *link, struct temporal__trace_ctx *out)
 {
-    struct temporal__span *s = wf_span_start(run, kind, prefix, name, NULL, out);
+    struct temporal__span *s = wf_span_start(run, kind, prefix, name, out);
     temporal__span_link(s, link);
     temporal__span_end(run->tracer, s, workflow_time_ns(run));
 }
@@ -1007,7 +1004,7 @@ static int finish_workflow(struct temporal_workflow_ctx *run, int rc)
      * goes on under the same parent); cancellation is an error, like a failure. */
     if (tracing(run) && m->kind != M_CONTINUE_AS_NEW) {
         struct temporal__span *s = wf_span_start(run, TEMPORAL__SPAN_INTERNAL, "CompleteWorkflow",
-                                                 run->workflow_type, NULL, NULL);
+                                                 run->workflow_type, NULL);
         if (m->kind == M_FAIL)
             temporal__span_error(s, m->failure_type, m->failure_message);
         else if (m->kind == M_CANCEL)
