@@ -2077,13 +2077,12 @@ static int apply_events(struct temporal_workflow_ctx *run, temporal__pb_event *c
             run->info.history_length = e->event_id;
             run->tasks++;
             if (run->tasks == 1 && tracing(run)) {
-                /* The task that first runs the workflow records it. */
-                uint8_t span_id[8];
-                temporal__trace_span_id_for(run->run_id, "RunWorkflow", span_id);
+                /* The task that first runs the workflow records it, with the span id
+                 * apply_started() derived into |trace_wf|. */
                 const char *attrs[] = { "temporalWorkflowID", run->workflow_id, "temporalRunID",
                                         run->run_id, NULL };
                 temporal__span_record(run->tracer, TEMPORAL__SPAN_SERVER, "RunWorkflow",
-                                      run->workflow_type, &run->trace_parent, span_id,
+                                      run->workflow_type, &run->trace_parent, run->trace_wf.span_id,
                                       workflow_time_ns(run), attrs, NULL, NULL);
             }
             rc = activate(run, err);
