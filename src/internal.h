@@ -35,6 +35,9 @@ int64_t temporal__now_monotonic_ms(void);
 /** Milliseconds since the Unix epoch (wall clock). */
 int64_t temporal__now_epoch_ms(void);
 
+/** Fills |out| with |n| random bytes (getrandom; a time-seeded fallback without entropy). */
+void temporal__random_bytes(uint8_t *out, size_t n);
+
 /** Writes a random (version 4) UUID, 36 characters plus NUL, into |out|. */
 void temporal__uuid4(char out[37]);
 

@@ -2,12 +2,10 @@
  * Tracing: trace contexts, the `_tracer-data` header, spans and the queue of finished spans
  * that an exporter takes (see include/temporal/tracing.h and src/trace_int.h).
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -58,22 +56,9 @@ static bool all_zero(const uint8_t *b, size_t n)
 /* Random bytes, never all zero (an all-zero id is invalid in W3C and OTLP). */
 static void random_id(uint8_t *out, size_t n)
 {
-    do {
-        size_t got = 0;
-        while (got < n) {
-            ssize_t r = getrandom(out + got, n - got, 0);
-            if (r > 0) {
-                got += (size_t)r;
-            } else if (r < 0 && errno != EINTR) {
-                /* No entropy source: fall back to time and address bits, still unique enough. */
-                uint64_t x = (uint64_t)now_unix_ns() ^ (uint64_t)(uintptr_t)out;
-                for (; got < n; got++) {
-                    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-                    out[got] = (uint8_t)x;
-                }
-            }
-        }
-    } while (all_zero(out, n));
+    do
+        temporal__random_bytes(out, n);
+    while (all_zero(out, n));
 }
 
 /* A new X-Ray compatible trace id: 4 bytes of Unix seconds, 12 random bytes. */

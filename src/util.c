@@ -56,24 +56,28 @@ int64_t temporal__now_monotonic_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
 
 int64_t temporal__now_epoch_ms(void) { return clock_ms(CLOCK_REALTIME); }
 
+void temporal__random_bytes(uint8_t *out, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = getrandom(out + got, n - got, 0);
+        if (r > 0) {
+            got += (size_t)r;
+        } else if (r < 0 && errno != EINTR) {
+            /* No entropy source: fall back to time and address bits; uniqueness, not secrecy. */
+            uint64_t x = (uint64_t)temporal__now_epoch_ms() ^ (uint64_t)(uintptr_t)out;
+            for (; got < n; got++) {
+                x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+                out[got] = (uint8_t)(x >> 56);
+            }
+        }
+    }
+}
+
 void temporal__uuid4(char out[37])
 {
     uint8_t b[16];
-    size_t got = 0;
-    while (got < sizeof(b)) {
-        ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
-        if (n > 0) {
-            got += (size_t)n;
-        } else if (n < 0 && errno != EINTR) {
-            /* No entropy source: fall back to time and address bits; uniqueness, not secrecy. */
-            uint64_t x = (uint64_t)temporal__now_epoch_ms() ^ (uint64_t)(uintptr_t)out;
-            for (size_t i = got; i < sizeof(b); i++) {
-                x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-                b[i] = (uint8_t)(x >> 56);
-            }
-            got = sizeof(b);
-        }
-    }
+    temporal__random_bytes(b, sizeof(b));
     b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
     snprintf(out, 37,
