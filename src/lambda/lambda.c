@@ -83,7 +83,7 @@ struct temporal_lambda_worker {
 
 /* Helpers --------------------------------------------------------------------------------- */
 
-int tl_fail(struct temporal_error *err, int code, const char *fmt, ...)
+int temporal_lambda__fail(struct temporal_error *err, int code, const char *fmt, ...)
 {
     if (err != NULL) {
         err->code = code;
@@ -125,7 +125,7 @@ static size_t utf8_sequence(const unsigned char *p)
     return n;
 }
 
-void tl_utf8_scrub(char *s)
+void temporal_lambda__utf8_scrub(char *s)
 {
     unsigned char *p = (unsigned char *)s;
     while (*p) {
@@ -211,12 +211,12 @@ static int flush_telemetry(void *user_data, struct temporal_error *err)
     int64_t left = p->deadline_epoch_ms - now_epoch_ms() - FLUSH_MARGIN_MS;
     int64_t timeout = left < FLUSH_MAX_MS ? left : FLUSH_MAX_MS;
     if (timeout < 1)
-        return tl_fail(err, TEMPORAL_ETIMEDOUT,
-                       "no time left before the invocation deadline to flush telemetry");
+        return temporal_lambda__fail(err, TEMPORAL_ETIMEDOUT,
+                                     "no time left before the invocation deadline to flush telemetry");
     int rc = temporal_otel_exporter_flush(p->exporter, timeout, err);
     if (rc == 0)
-        tl_log(TEMPORAL_LOG_DEBUG, NULL, "Telemetry flushed to %s",
-               temporal_otel_exporter_endpoint(p->exporter));
+        temporal_lambda__log(TEMPORAL_LOG_DEBUG, NULL, "Telemetry flushed to %s",
+                             temporal_otel_exporter_endpoint(p->exporter));
     return rc;
 }
 
@@ -234,7 +234,7 @@ static int build_exporter(struct temporal_lambda_config *cfg,
         p->otel_service_name = dup_or_null(o->service_name);
         p->otel_interval_ms = o->metric_export_interval_ms;
         if ((o->endpoint && !p->otel_endpoint) || (o->service_name && !p->otel_service_name))
-            return tl_fail(err, TEMPORAL_ENOMEM, "out of memory");
+            return temporal_lambda__fail(err, TEMPORAL_ENOMEM, "out of memory");
     }
     struct temporal_otel_options eo = TEMPORAL_OTEL_OPTIONS_INIT;
     eo.endpoint = p->otel_endpoint;
@@ -268,12 +268,12 @@ static int otel_prologue(struct temporal_lambda_config *cfg,
     *o = (struct temporal_lambda_otel_options)TEMPORAL_LAMBDA_OTEL_OPTIONS_INIT;
     if (opts != NULL) {
         if (opts->self_size < sizeof(size_t) || opts->self_size > 4096)
-            return tl_fail(err, TEMPORAL_EINVAL,
-                           "%s: options must be made with TEMPORAL_LAMBDA_OTEL_OPTIONS_INIT", what);
+            return temporal_lambda__fail(err, TEMPORAL_EINVAL,
+                                         "%s: options must be made with TEMPORAL_LAMBDA_OTEL_OPTIONS_INIT", what);
         memcpy(o, opts, opts->self_size < sizeof(*o) ? opts->self_size : sizeof(*o));
     }
     if (cfg == NULL || cfg->private_ == NULL)
-        return tl_fail(err, TEMPORAL_EINVAL, "%s needs the config", what);
+        return temporal_lambda__fail(err, TEMPORAL_EINVAL, "%s needs the config", what);
     return 0;
 }
 
@@ -287,9 +287,9 @@ int temporal_lambda_otel_apply_metrics(struct temporal_lambda_config *cfg,
         return rc;
     struct temporal_lambda_config_private *p = cfg->private_;
     if (p->metrics != NULL)
-        return tl_fail(err, TEMPORAL_EINVAL, "OpenTelemetry metrics are already applied");
+        return temporal_lambda__fail(err, TEMPORAL_EINVAL, "OpenTelemetry metrics are already applied");
     if ((rc = temporal_metrics_new(&p->metrics)) != 0)
-        return tl_fail(err, rc, "out of memory");
+        return temporal_lambda__fail(err, rc, "out of memory");
     if ((rc = build_exporter(cfg, &o, err)) != 0) {
         temporal_metrics_free(p->metrics);
         p->metrics = NULL;
@@ -309,7 +309,7 @@ int temporal_lambda_otel_apply_tracing(struct temporal_lambda_config *cfg,
         return rc;
     struct temporal_lambda_config_private *p = cfg->private_;
     if (p->tracer != NULL)
-        return tl_fail(err, TEMPORAL_EINVAL, "OpenTelemetry tracing is already applied");
+        return temporal_lambda__fail(err, TEMPORAL_EINVAL, "OpenTelemetry tracing is already applied");
     if ((rc = temporal_tracer_new(&p->tracer, NULL, err)) != 0)
         return rc;
     if ((rc = build_exporter(cfg, &o, err)) != 0) {
@@ -331,7 +331,7 @@ int temporal_lambda_otel_apply_defaults(struct temporal_lambda_config *cfg,
         return rc;
     struct temporal_lambda_config_private *p = cfg->private_;
     if (p->metrics != NULL || p->tracer != NULL)
-        return tl_fail(err, TEMPORAL_EINVAL, "OpenTelemetry defaults are already applied");
+        return temporal_lambda__fail(err, TEMPORAL_EINVAL, "OpenTelemetry defaults are already applied");
     if ((rc = temporal_lambda_otel_apply_metrics(cfg, &o, err)) != 0)
         return rc;
     if ((rc = temporal_lambda_otel_apply_tracing(cfg, &o, err)) != 0) {
@@ -366,7 +366,7 @@ static int load_profile(struct temporal_lambda_worker *lw, struct temporal_error
         if (lw->config_file == NULL)
             lw->config_file = strdup("temporal.toml");
         if (lw->config_file == NULL)
-            return tl_fail(err, TEMPORAL_ENOMEM, "out of memory");
+            return temporal_lambda__fail(err, TEMPORAL_ENOMEM, "out of memory");
     }
     struct temporal_config_load_options opts = TEMPORAL_CONFIG_LOAD_OPTIONS_INIT;
     opts.config_file_path = lw->config_file;
@@ -375,7 +375,7 @@ static int load_profile(struct temporal_lambda_worker *lw, struct temporal_error
     if (rc == 0)
         rc = temporal_config_profile_client_options(&lw->profile, &lw->cfg.client, &e);
     if (rc != 0)
-        return tl_fail(err, rc, "loading client config: %s", e.message);
+        return temporal_lambda__fail(err, rc, "loading client config: %s", e.message);
     return 0;
 }
 
@@ -412,40 +412,40 @@ static int finish_config(struct temporal_lambda_worker *lw, struct temporal_erro
         cfg->worker.deployment.default_versioning_behavior = TEMPORAL_VERSIONING_BEHAVIOR_PINNED;
 
     if (empty(cfg->worker.task_queue))
-        return tl_fail(err, TEMPORAL_EINVAL,
-                       "task queue not configured: set cfg->worker.task_queue in the configure "
-                       "callback or set the TEMPORAL_TASK_QUEUE environment variable");
+        return temporal_lambda__fail(err, TEMPORAL_EINVAL,
+                                     "task queue not configured: set cfg->worker.task_queue in the configure "
+                                     "callback or set the TEMPORAL_TASK_QUEUE environment variable");
     if (lw->priv.reg_count == 0)
-        return tl_fail(err, TEMPORAL_EINVAL,
-                       "nothing to run: register workflows or activities in the configure "
-                       "callback (temporal_lambda_register_workflow / _activity)");
+        return temporal_lambda__fail(err, TEMPORAL_EINVAL,
+                                     "nothing to run: register workflows or activities in the configure "
+                                     "callback (temporal_lambda_register_workflow / _activity)");
     if (cfg->worker.graceful_shutdown_timeout_ms < 0 ||
         cfg->worker.graceful_shutdown_timeout_ms > MAX_INVOCATION_MS)
-        return tl_fail(err, TEMPORAL_EINVAL,
-                       "worker.graceful_shutdown_timeout_ms is %lld: it must be between 0 and "
-                       "%lld (Lambda's 15-minute limit)",
-                       (long long)cfg->worker.graceful_shutdown_timeout_ms,
-                       (long long)MAX_INVOCATION_MS);
+        return temporal_lambda__fail(err, TEMPORAL_EINVAL,
+                                     "worker.graceful_shutdown_timeout_ms is %lld: it must be between 0 and "
+                                     "%lld (Lambda's 15-minute limit)",
+                                     (long long)cfg->worker.graceful_shutdown_timeout_ms,
+                                     (long long)MAX_INVOCATION_MS);
     if (cfg->shutdown_deadline_buffer_ms < 0 || cfg->shutdown_deadline_buffer_ms > MAX_INVOCATION_MS)
-        return tl_fail(err, TEMPORAL_EINVAL,
-                       "shutdown_deadline_buffer_ms is %lld: it must be between 0 (meaning "
-                       "graceful_shutdown_timeout_ms + 2000) and %lld",
-                       (long long)cfg->shutdown_deadline_buffer_ms, (long long)MAX_INVOCATION_MS);
+        return temporal_lambda__fail(err, TEMPORAL_EINVAL,
+                                     "shutdown_deadline_buffer_ms is %lld: it must be between 0 (meaning "
+                                     "graceful_shutdown_timeout_ms + 2000) and %lld",
+                                     (long long)cfg->shutdown_deadline_buffer_ms, (long long)MAX_INVOCATION_MS);
     if (cfg->shutdown_deadline_buffer_ms == 0)
         cfg->shutdown_deadline_buffer_ms =
             cfg->worker.graceful_shutdown_timeout_ms + BUFFER_OVER_GRACEFUL_MS;
     if (cfg->shutdown_deadline_buffer_ms <= cfg->worker.graceful_shutdown_timeout_ms)
-        return tl_fail(err, TEMPORAL_EINVAL,
-                       "shutdown_deadline_buffer_ms (%lld) must exceed "
-                       "worker.graceful_shutdown_timeout_ms (%lld), or Lambda ends the "
-                       "invocation while activities are still draining: raise the buffer "
-                       "(leave it 0 for graceful + 2000) or lower the graceful timeout",
-                       (long long)cfg->shutdown_deadline_buffer_ms,
-                       (long long)cfg->worker.graceful_shutdown_timeout_ms);
+        return temporal_lambda__fail(err, TEMPORAL_EINVAL,
+                                     "shutdown_deadline_buffer_ms (%lld) must exceed "
+                                     "worker.graceful_shutdown_timeout_ms (%lld), or Lambda ends the "
+                                     "invocation while activities are still draining: raise the buffer "
+                                     "(leave it 0 for graceful + 2000) or lower the graceful timeout",
+                                     (long long)cfg->shutdown_deadline_buffer_ms,
+                                     (long long)cfg->worker.graceful_shutdown_timeout_ms);
     if (cfg->idle_exit_ms < 0)
-        return tl_fail(err, TEMPORAL_EINVAL,
-                       "idle_exit_ms is %lld: it must not be negative (0 turns idle exit off)",
-                       (long long)cfg->idle_exit_ms);
+        return temporal_lambda__fail(err, TEMPORAL_EINVAL,
+                                     "idle_exit_ms is %lld: it must not be negative (0 turns idle exit off)",
+                                     (long long)cfg->idle_exit_ms);
     return 0;
 }
 
@@ -455,22 +455,22 @@ int temporal_lambda_worker_new(struct temporal_lambda_worker **out,
                                struct temporal_error *err)
 {
     if (out == NULL)
-        return tl_fail(err, TEMPORAL_EINVAL, "temporal_lambda_worker_new needs |out|");
+        return temporal_lambda__fail(err, TEMPORAL_EINVAL, "temporal_lambda_worker_new needs |out|");
     *out = NULL;
     if (version == NULL || empty(version->deployment_name) || empty(version->build_id))
-        return tl_fail(err, TEMPORAL_EINVAL,
-                       "version is required (deployment_name and build_id must be set): pass "
-                       "the Worker Deployment Version this function serves, e.g. "
-                       "{\"my-app\", \"build-1\"}");
+        return temporal_lambda__fail(err, TEMPORAL_EINVAL,
+                                     "version is required (deployment_name and build_id must be set): pass "
+                                     "the Worker Deployment Version this function serves, e.g. "
+                                     "{\"my-app\", \"build-1\"}");
     struct temporal_lambda_worker *lw = calloc(1, sizeof(*lw));
     if (lw == NULL)
-        return tl_fail(err, TEMPORAL_ENOMEM, "out of memory");
+        return temporal_lambda__fail(err, TEMPORAL_ENOMEM, "out of memory");
     lw->deployment_name = strdup(version->deployment_name);
     lw->build_id = strdup(version->build_id);
     lw->env_task_queue = dup_or_null(getenv("TEMPORAL_TASK_QUEUE"));
     if (lw->deployment_name == NULL || lw->build_id == NULL) {
         temporal_lambda_worker_free(lw);
-        return tl_fail(err, TEMPORAL_ENOMEM, "out of memory");
+        return temporal_lambda__fail(err, TEMPORAL_ENOMEM, "out of memory");
     }
     apply_defaults(lw);
     int rc = load_profile(lw, err);
@@ -478,8 +478,8 @@ int temporal_lambda_worker_new(struct temporal_lambda_worker **out,
         struct temporal_error e = {0};
         rc = configure(&lw->cfg, user_data, &e);
         if (rc != 0)
-            tl_fail(err, rc, "configure callback failed: %s",
-                    e.message[0] ? e.message : temporal_strerror(rc));
+            temporal_lambda__fail(err, rc, "configure callback failed: %s",
+                                  e.message[0] ? e.message : temporal_strerror(rc));
     }
     if (rc == 0)
         rc = finish_config(lw, err);
@@ -588,8 +588,8 @@ static int register_all(struct temporal_lambda_worker *lw, struct temporal_worke
                                                          r->user_data)
                      : temporal_worker_register_activity(w, r->name, r->activity, r->user_data);
         if (rc != 0)
-            return tl_fail(err, rc, "registering %s %s: %s", r->workflow ? "workflow" : "activity",
-                           r->name, temporal_strerror(rc));
+            return temporal_lambda__fail(err, rc, "registering %s %s: %s", r->workflow ? "workflow" : "activity",
+                                         r->name, temporal_strerror(rc));
     }
     return 0;
 }
@@ -620,8 +620,8 @@ static int run_until(struct temporal_lambda_worker *lw, const char *identity, in
     struct temporal_error e = {0};
     int rc = temporal_client_connect(&client, &copts, &e);
     if (rc != 0)
-        return tl_fail(err, rc, "dialing Temporal server at %s: %s",
-                       copts.target ? copts.target : "?", e.message);
+        return temporal_lambda__fail(err, rc, "dialing Temporal server at %s: %s",
+                                     copts.target ? copts.target : "?", e.message);
 
     struct temporal_worker_options wopts = cfg->worker;
     if (wopts.identity == NULL)
@@ -634,7 +634,7 @@ static int run_until(struct temporal_lambda_worker *lw, const char *identity, in
     struct temporal_worker *worker = NULL;
     rc = temporal_worker_new(&worker, client, &wopts, &e);
     if (rc != 0)
-        tl_fail(err, rc, "starting worker: %s", e.message);
+        temporal_lambda__fail(err, rc, "starting worker: %s", e.message);
     else
         rc = register_all(lw, worker, err);
 
@@ -649,20 +649,20 @@ static int run_until(struct temporal_lambda_worker *lw, const char *identity, in
         pthread_t tid;
         int prc = pthread_create(&tid, NULL, worker_thread, &rs);
         if (prc != 0) {
-            rc = tl_fail(err, TEMPORAL_ENOMEM, "starting worker: no thread: %s", strerror(prc));
+            rc = temporal_lambda__fail(err, TEMPORAL_ENOMEM, "starting worker: no thread: %s", strerror(prc));
         } else {
             const char *reason = wait_for_stop(&rs, stop_at_ms, cfg->idle_exit_ms);
             int64_t stop_started = now_monotonic_ms();
-            tl_log(TEMPORAL_LOG_INFO, json_pack("{s:s}", "reason", reason),
-                   "Stopping the worker (%s)", reason);
+            temporal_lambda__log(TEMPORAL_LOG_INFO, json_pack("{s:s}", "reason", reason),
+                                 "Stopping the worker (%s)", reason);
             temporal_worker_stop(worker);
             pthread_join(tid, NULL);
-            tl_log(TEMPORAL_LOG_INFO,
-                   json_pack("{s:I}", "shutdownMs", (json_int_t)(now_monotonic_ms() - stop_started)),
-                   "Worker stopped");
+            temporal_lambda__log(TEMPORAL_LOG_INFO,
+                                 json_pack("{s:I}", "shutdownMs", (json_int_t)(now_monotonic_ms() - stop_started)),
+                                 "Worker stopped");
             if (rs.rc != 0) {
                 rc = rs.rc;
-                tl_fail(err, rc, "worker: %s", rs.err.message);
+                temporal_lambda__fail(err, rc, "worker: %s", rs.err.message);
             }
         }
         pthread_cond_destroy(&rs.cv);
@@ -679,10 +679,10 @@ static void run_hooks(struct temporal_lambda_worker *lw)
         struct temporal_error e = {0};
         int rc = lw->priv.hooks[i].fn(lw->priv.hooks[i].user_data, &e);
         if (rc != 0)
-            tl_log(TEMPORAL_LOG_ERROR, json_pack("{s:i, s:s}", "hook", (int)i, "error",
-                                                 temporal_err_name(rc)),
-                   "Lambda worker shutdown hook failed: %s",
-                   e.message[0] ? e.message : temporal_strerror(rc));
+            temporal_lambda__log(TEMPORAL_LOG_ERROR, json_pack("{s:i, s:s}", "hook", (int)i, "error",
+                                                               temporal_err_name(rc)),
+                                 "Lambda worker shutdown hook failed: %s",
+                                 e.message[0] ? e.message : temporal_strerror(rc));
     }
 }
 
@@ -690,18 +690,18 @@ static void log_startup(struct temporal_lambda_worker *lw, const char *identity,
 {
     const struct temporal_lambda_config *cfg = &lw->cfg;
     const char *file = lw->config_file ? lw->config_file : getenv("TEMPORAL_CONFIG_FILE");
-    tl_log(TEMPORAL_LOG_INFO,
-           json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "deploymentName",
-                     lw->deployment_name, "buildId", lw->build_id, "taskQueue",
-                     cfg->worker.task_queue, "namespace",
-                     cfg->client.namespace_name ? cfg->client.namespace_name : "default",
-                     "address", cfg->client.target ? cfg->client.target : "localhost:7233",
-                     "identity", identity, "configFile", file ? file : "",
-                     "workTimeMs", (json_int_t)work_ms, "shutdownBufferMs",
-                     (json_int_t)cfg->shutdown_deadline_buffer_ms, "idleExitMs",
-                     (json_int_t)cfg->idle_exit_ms),
-           "Temporal Lambda worker starting: deployment %s, build %s, task queue %s",
-           lw->deployment_name, lw->build_id, cfg->worker.task_queue);
+    temporal_lambda__log(TEMPORAL_LOG_INFO,
+                         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "deploymentName",
+                                   lw->deployment_name, "buildId", lw->build_id, "taskQueue",
+                                   cfg->worker.task_queue, "namespace",
+                                   cfg->client.namespace_name ? cfg->client.namespace_name : "default",
+                                   "address", cfg->client.target ? cfg->client.target : "localhost:7233",
+                                   "identity", identity, "configFile", file ? file : "",
+                                   "workTimeMs", (json_int_t)work_ms, "shutdownBufferMs",
+                                   (json_int_t)cfg->shutdown_deadline_buffer_ms, "idleExitMs",
+                                   (json_int_t)cfg->idle_exit_ms),
+                         "Temporal Lambda worker starting: deployment %s, build %s, task queue %s",
+                         lw->deployment_name, lw->build_id, cfg->worker.task_queue);
 }
 
 int temporal_lambda_worker_invoke(struct temporal_lambda_worker *lw,
@@ -709,10 +709,10 @@ int temporal_lambda_worker_invoke(struct temporal_lambda_worker *lw,
                                   struct temporal_error *err)
 {
     if (lw == NULL || inv == NULL || empty(inv->request_id))
-        return tl_fail(err, TEMPORAL_EINVAL, "an invocation needs a worker and a request id");
+        return temporal_lambda__fail(err, TEMPORAL_EINVAL, "an invocation needs a worker and a request id");
     if (inv->deadline_epoch_ms <= 0)
-        return tl_fail(err, TEMPORAL_ELAMBDA_RUNTIME,
-                       "the invocation has no deadline (Lambda-Runtime-Deadline-Ms)");
+        return temporal_lambda__fail(err, TEMPORAL_ELAMBDA_RUNTIME,
+                                     "the invocation has no deadline (Lambda-Runtime-Deadline-Ms)");
     /* ONE absolute stop time, fixed before connecting so that connect time cannot push it. */
     int64_t start_ms = now_monotonic_ms();
     int64_t remaining = inv->deadline_epoch_ms - now_epoch_ms();
@@ -721,7 +721,7 @@ int temporal_lambda_worker_invoke(struct temporal_lambda_worker *lw,
     int64_t stop_at = start_ms + work;
 
     lw->priv.deadline_epoch_ms = inv->deadline_epoch_ms;
-    tl_log_set_request_id(inv->request_id);
+    temporal_lambda__log_set_request_id(inv->request_id);
     if (!empty(inv->trace_id))
         setenv("_X_AMZN_TRACE_ID", inv->trace_id, 1);
     else
@@ -729,43 +729,43 @@ int temporal_lambda_worker_invoke(struct temporal_lambda_worker *lw,
     /* Spans without a parent of their own join this invocation's trace. */
     if (lw->priv.tracer != NULL &&
         temporal_tracer_set_default_parent(lw->priv.tracer, inv->trace_id) != 0)
-        tl_log(TEMPORAL_LOG_DEBUG, NULL, "The invocation's trace header is not an X-Ray trace: '%s'",
-               inv->trace_id);
+        temporal_lambda__log(TEMPORAL_LOG_DEBUG, NULL, "The invocation's trace header is not an X-Ray trace: '%s'",
+                             inv->trace_id);
     char identity[1024];
     snprintf(identity, sizeof(identity), "%s@%s", inv->request_id,
              empty(inv->invoked_function_arn) ? "unknown" : inv->invoked_function_arn);
 
     int rc = 0;
     if (work <= MIN_WORK_MS) {
-        rc = tl_fail(err, TEMPORAL_ELAMBDA_TIME,
-                     "Insufficient time for Lambda worker: %lldms remaining, %lldms shutdown "
-                     "buffer, only %lldms work time (minimum: %dms); increase the function "
-                     "timeout or decrease shutdown_deadline_buffer_ms",
-                     (long long)remaining, (long long)buffer, (long long)work, MIN_WORK_MS);
+        rc = temporal_lambda__fail(err, TEMPORAL_ELAMBDA_TIME,
+                                   "Insufficient time for Lambda worker: %lldms remaining, %lldms shutdown "
+                                   "buffer, only %lldms work time (minimum: %dms); increase the function "
+                                   "timeout or decrease shutdown_deadline_buffer_ms",
+                                   (long long)remaining, (long long)buffer, (long long)work, MIN_WORK_MS);
     } else {
         if (!lw->started_logged) {
             log_startup(lw, identity, work);
             lw->started_logged = true;
         }
         if (work < WARN_WORK_MS)
-            tl_log(TEMPORAL_LOG_WARN,
-                   json_pack("{s:I, s:I, s:I}", "remainingMs", (json_int_t)remaining,
-                             "shutdownBufferMs", (json_int_t)buffer, "workTimeMs",
-                             (json_int_t)work),
-                   "Low work time available for Lambda worker: less than %dms after the "
-                   "shutdown buffer; increase the function timeout or decrease "
-                   "shutdown_deadline_buffer_ms",
-                   WARN_WORK_MS);
+            temporal_lambda__log(TEMPORAL_LOG_WARN,
+                                 json_pack("{s:I, s:I, s:I}", "remainingMs", (json_int_t)remaining,
+                                           "shutdownBufferMs", (json_int_t)buffer, "workTimeMs",
+                                           (json_int_t)work),
+                                 "Low work time available for Lambda worker: less than %dms after the "
+                                 "shutdown buffer; increase the function timeout or decrease "
+                                 "shutdown_deadline_buffer_ms",
+                                 WARN_WORK_MS);
         rc = run_until(lw, identity, stop_at, err);
     }
     run_hooks(lw);
     if (rc != 0)
-        tl_log(TEMPORAL_LOG_ERROR, json_pack("{s:s}", "error", temporal_err_name(rc)),
-               "Invocation failed: %s", err ? err->message : temporal_strerror(rc));
-    tl_log(TEMPORAL_LOG_INFO,
-           json_pack("{s:I, s:I}", "durationMs", (json_int_t)(now_monotonic_ms() - start_ms),
-                     "marginMs", (json_int_t)(inv->deadline_epoch_ms - now_epoch_ms())),
-           "Invocation done");
+        temporal_lambda__log(TEMPORAL_LOG_ERROR, json_pack("{s:s}", "error", temporal_err_name(rc)),
+                             "Invocation failed: %s", err ? err->message : temporal_strerror(rc));
+    temporal_lambda__log(TEMPORAL_LOG_INFO,
+                         json_pack("{s:I, s:I}", "durationMs", (json_int_t)(now_monotonic_ms() - start_ms),
+                                   "marginMs", (json_int_t)(inv->deadline_epoch_ms - now_epoch_ms())),
+                         "Invocation done");
     return rc;
 }
 
@@ -776,19 +776,19 @@ static void grpc_log(gpr_log_func_args *args)
     char source[256];
     snprintf(source, sizeof(source), "%s:%d", args->file ? args->file : "?", args->line);
     int level = args->severity == GPR_LOG_SEVERITY_ERROR ? TEMPORAL_LOG_WARN : TEMPORAL_LOG_DEBUG;
-    tl_log(level, json_pack("{s:s}", "source", source), "gRPC: %s",
-           args->message ? args->message : "");
+    temporal_lambda__log(level, json_pack("{s:s}", "source", source), "gRPC: %s",
+                         args->message ? args->message : "");
 }
 
 /* The runtime loop --------------------------------------------------------------------------- */
 
-static int fatal(struct tl_runtime *rt, struct temporal_lambda_worker *lw, const char *what,
-                 const struct temporal_error *e)
+static int fatal(struct runtime_client *rt, struct temporal_lambda_worker *lw, const char *what,
+                     const struct temporal_error *e)
 {
-    tl_log(TL_LOG_FATAL, json_pack("{s:s}", "error", temporal_err_name(e->code)),
-           "fatal error running lambda worker: %s: %s", what, e->message);
+    temporal_lambda__log(TL_LOG_FATAL, json_pack("{s:s}", "error", temporal_err_name(e->code)),
+                         "fatal error running lambda worker: %s: %s", what, e->message);
     temporal_lambda_worker_free(lw);
-    tl_runtime_close(rt);
+    temporal_lambda__runtime_close(rt);
     curl_global_cleanup();
     return 1;
 }
@@ -799,20 +799,20 @@ int temporal_lambda_run_worker(const struct temporal_deployment_version *version
     curl_global_init(CURL_GLOBAL_DEFAULT);
     gpr_set_log_function(grpc_log);
     struct temporal_error e = {0};
-    struct tl_runtime *rt = NULL;
-    if (tl_runtime_open(&rt, getenv("AWS_LAMBDA_RUNTIME_API"), &e) != 0)
+    struct runtime_client *rt = NULL;
+    if (temporal_lambda__runtime_open(&rt, getenv("AWS_LAMBDA_RUNTIME_API"), &e) != 0)
         return fatal(NULL, NULL, "init", &e);
 
     struct temporal_lambda_worker *lw = NULL;
     if (temporal_lambda_worker_new(&lw, version, configure, user_data, &e) != 0) {
         struct temporal_error pe = {0};
-        if (tl_runtime_post_error(rt, NULL, temporal_err_name(e.code), e.message, &pe) != 0)
-            tl_log(TEMPORAL_LOG_ERROR, NULL, "could not report the init error: %s", pe.message);
+        if (temporal_lambda__runtime_post_error(rt, NULL, temporal_err_name(e.code), e.message, &pe) != 0)
+            temporal_lambda__log(TEMPORAL_LOG_ERROR, NULL, "could not report the init error: %s", pe.message);
         return fatal(rt, NULL, "init", &e);
     }
     for (;;) {
-        struct tl_next next;
-        if (tl_runtime_next(rt, &next, &e) != 0)
+        struct runtime_next next;
+        if (temporal_lambda__runtime_next(rt, &next, &e) != 0)
             return fatal(rt, lw, "next invocation", &e);
         struct temporal_lambda_invocation inv = {
             .request_id = next.request_id,
@@ -822,9 +822,9 @@ int temporal_lambda_run_worker(const struct temporal_deployment_version *version
         };
         struct temporal_error ie = {0};
         int rc = temporal_lambda_worker_invoke(lw, &inv, &ie);
-        int posted = rc == 0 ? tl_runtime_respond(rt, next.request_id, "null", &e)
-                             : tl_runtime_post_error(rt, next.request_id, temporal_err_name(rc),
-                                                     ie.message, &e);
+        int posted = rc == 0 ? temporal_lambda__runtime_respond(rt, next.request_id, "null", &e)
+                             : temporal_lambda__runtime_post_error(rt, next.request_id, temporal_err_name(rc),
+                                                                   ie.message, &e);
         if (posted != 0)
             return fatal(rt, lw, "posting the invocation result", &e);
     }

@@ -41,7 +41,7 @@ static void read_env(void)
         min_level = TL_LOG_FATAL;
 }
 
-void tl_log_set_request_id(const char *id)
+void temporal_lambda__log_set_request_id(const char *id)
 {
     pthread_mutex_lock(&request_mu);
     snprintf(request_id, sizeof(request_id), "%s", id ? id : "");
@@ -155,7 +155,7 @@ static void emit(int level, json_t *fields, const char *message)
     json_decref(fields);
 }
 
-void tl_log(int level, json_t *fields, const char *fmt, ...)
+void temporal_lambda__log(int level, json_t *fields, const char *fmt, ...)
 {
     if (!enabled(level)) {
         json_decref(fields);
@@ -166,7 +166,7 @@ void tl_log(int level, json_t *fields, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
-    tl_utf8_scrub(message);
+    temporal_lambda__utf8_scrub(message);
     emit(level, fields, message);
 }
 
@@ -178,7 +178,7 @@ void temporal_lambda_log(void *user_data, enum temporal_log_level level, const c
     char *copy = strdup(message ? message : "");
     if (copy == NULL)
         return;
-    tl_utf8_scrub(copy);
+    temporal_lambda__utf8_scrub(copy);
     emit((int)level, NULL, copy);
     free(copy);
 }

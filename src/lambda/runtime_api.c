@@ -14,7 +14,7 @@
 
 #include "lambda_int.h"
 
-struct tl_runtime {
+struct runtime_client {
     CURL *curl;
     char base[512]; /* "http://<api>/2018-06-01/runtime" */
 };
@@ -58,7 +58,7 @@ static void header_value(const char *line, size_t len, const char *name, char *o
 
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
 {
-    struct tl_next *next = arg;
+    struct runtime_next *next = arg;
     size_t len = size * n;
     char deadline[32] = "";
     header_value(data, len, "Lambda-Runtime-Aws-Request-Id", next->request_id,
@@ -75,27 +75,27 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
     return len;
 }
 
-int tl_runtime_open(struct tl_runtime **out, const char *api, struct temporal_error *err)
+int temporal_lambda__runtime_open(struct runtime_client **out, const char *api, struct temporal_error *err)
 {
     *out = NULL;
     if (api == NULL || api[0] == '\0')
-        return tl_fail(err, TEMPORAL_ELAMBDA_RUNTIME,
-                       "AWS_LAMBDA_RUNTIME_API is not set: this program is a Lambda custom "
-                       "runtime (bootstrap); run it on AWS Lambda or under aws-lambda-rie");
-    struct tl_runtime *rt = calloc(1, sizeof(*rt));
+        return temporal_lambda__fail(err, TEMPORAL_ELAMBDA_RUNTIME,
+                                     "AWS_LAMBDA_RUNTIME_API is not set: this program is a Lambda custom "
+                                     "runtime (bootstrap); run it on AWS Lambda or under aws-lambda-rie");
+    struct runtime_client *rt = calloc(1, sizeof(*rt));
     if (rt == NULL)
-        return tl_fail(err, TEMPORAL_ENOMEM, "out of memory");
+        return temporal_lambda__fail(err, TEMPORAL_ENOMEM, "out of memory");
     rt->curl = curl_easy_init();
     if (rt->curl == NULL) {
         free(rt);
-        return tl_fail(err, TEMPORAL_ENOMEM, "curl_easy_init failed");
+        return temporal_lambda__fail(err, TEMPORAL_ENOMEM, "curl_easy_init failed");
     }
     snprintf(rt->base, sizeof(rt->base), "http://%s/2018-06-01/runtime", api);
     *out = rt;
     return 0;
 }
 
-void tl_runtime_close(struct tl_runtime *rt)
+void temporal_lambda__runtime_close(struct runtime_client *rt)
 {
     if (rt == NULL)
         return;
@@ -104,8 +104,8 @@ void tl_runtime_close(struct tl_runtime *rt)
 }
 
 /* One request.  |post| NULL means GET.  Fails unless the status is 2xx. */
-static int request(struct tl_runtime *rt, const char *path, const char *post,
-                   struct curl_slist *headers, struct tl_next *next, struct temporal_error *err)
+static int request(struct runtime_client *rt, const char *path, const char *post,
+                       struct curl_slist *headers, struct runtime_next *next, struct temporal_error *err)
 {
     char url[1024];
     snprintf(url, sizeof(url), "%s%s", rt->base, path);
@@ -130,39 +130,39 @@ static int request(struct tl_runtime *rt, const char *path, const char *post,
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     CURLcode cc = curl_easy_perform(c);
     if (cc != CURLE_OK)
-        return tl_fail(err, TEMPORAL_ELAMBDA_RUNTIME, "Lambda Runtime API %s %s: %s",
-                       post ? "POST" : "GET", path, curl_easy_strerror(cc));
+        return temporal_lambda__fail(err, TEMPORAL_ELAMBDA_RUNTIME, "Lambda Runtime API %s %s: %s",
+                                     post ? "POST" : "GET", path, curl_easy_strerror(cc));
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (status < 200 || status > 299)
-        return tl_fail(err, TEMPORAL_ELAMBDA_RUNTIME, "Lambda Runtime API %s %s: HTTP %ld %s",
-                       post ? "POST" : "GET", path, status, body.text);
+        return temporal_lambda__fail(err, TEMPORAL_ELAMBDA_RUNTIME, "Lambda Runtime API %s %s: HTTP %ld %s",
+                                     post ? "POST" : "GET", path, status, body.text);
     return 0;
 }
 
-int tl_runtime_next(struct tl_runtime *rt, struct tl_next *next, struct temporal_error *err)
+int temporal_lambda__runtime_next(struct runtime_client *rt, struct runtime_next *next, struct temporal_error *err)
 {
     memset(next, 0, sizeof(*next));
     int rc = request(rt, "/invocation/next", NULL, NULL, next, err);
     if (rc != 0)
         return rc;
     if (next->request_id[0] == '\0')
-        return tl_fail(err, TEMPORAL_ELAMBDA_RUNTIME,
-                       "Lambda Runtime API /invocation/next answered without a "
-                       "Lambda-Runtime-Aws-Request-Id header");
+        return temporal_lambda__fail(err, TEMPORAL_ELAMBDA_RUNTIME,
+                                     "Lambda Runtime API /invocation/next answered without a "
+                                     "Lambda-Runtime-Aws-Request-Id header");
     return 0;
 }
 
-int tl_runtime_respond(struct tl_runtime *rt, const char *request_id, const char *body,
-                       struct temporal_error *err)
+int temporal_lambda__runtime_respond(struct runtime_client *rt, const char *request_id, const char *body,
+                                         struct temporal_error *err)
 {
     char path[512];
     snprintf(path, sizeof(path), "/invocation/%s/response", request_id);
     return request(rt, path, body, NULL, NULL, err);
 }
 
-int tl_runtime_post_error(struct tl_runtime *rt, const char *request_id, const char *error_type,
-                          const char *message, struct temporal_error *err)
+int temporal_lambda__runtime_post_error(struct runtime_client *rt, const char *request_id, const char *error_type,
+                                            const char *message, struct temporal_error *err)
 {
     char path[512];
     if (request_id != NULL)
@@ -171,15 +171,15 @@ int tl_runtime_post_error(struct tl_runtime *rt, const char *request_id, const c
         snprintf(path, sizeof(path), "/init/error");
     char *clean = strdup(message ? message : "");
     if (clean == NULL)
-        return tl_fail(err, TEMPORAL_ENOMEM, "out of memory");
-    tl_utf8_scrub(clean); /* a message cut mid-character would make the JSON invalid */
+        return temporal_lambda__fail(err, TEMPORAL_ENOMEM, "out of memory");
+    temporal_lambda__utf8_scrub(clean); /* a message cut mid-character would make the JSON invalid */
     json_t *obj = json_pack("{s:s, s:s}", "errorMessage", clean, "errorType",
                             error_type ? error_type : "TEMPORAL_UNKNOWN");
     free(clean);
     char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
     json_decref(obj);
     if (text == NULL)
-        return tl_fail(err, TEMPORAL_ENOMEM, "out of memory encoding the error report");
+        return temporal_lambda__fail(err, TEMPORAL_ENOMEM, "out of memory encoding the error report");
     char header[256];
     snprintf(header, sizeof(header), "Lambda-Runtime-Function-Error-Type: %s",
              error_type ? error_type : "TEMPORAL_UNKNOWN");

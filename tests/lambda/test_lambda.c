@@ -426,13 +426,13 @@ static void utf8_scrub(void **state)
     char ok[] = "plain, caf\xc3\xa9, \xe2\x82\xac, \xf0\x9f\x98\x80";
     char copy[sizeof(ok)];
     memcpy(copy, ok, sizeof(ok));
-    tl_utf8_scrub(copy);
+    temporal_lambda__utf8_scrub(copy);
     assert_string_equal(copy, ok);
     char cut[] = "ends in half a euro \xe2\x82";
-    tl_utf8_scrub(cut);
+    temporal_lambda__utf8_scrub(cut);
     assert_string_equal(cut, "ends in half a euro ??");
     char latin1[] = "caf\xe9 \xff \xc0\xaf \xed\xa0\x80";
-    tl_utf8_scrub(latin1);
+    temporal_lambda__utf8_scrub(latin1);
     assert_string_equal(latin1, "caf? ? ?? ???");
 }
 
