@@ -55,8 +55,14 @@ void ts_unique(char *buf, size_t cap, const char *prefix)
 
 struct temporal_client *ts_connect(void)
 {
+    return ts_connect_traced(NULL);
+}
+
+struct temporal_client *ts_connect_traced(struct temporal_tracer *tracer)
+{
     struct temporal_client_options o = TEMPORAL_CLIENT_OPTIONS_INIT;
     o.target = ts_state("address");
+    o.tracer = tracer;
     struct temporal_error err;
     struct temporal_client *c = NULL;
     TS_OK(temporal_client_connect(&c, &o, &err), err);
@@ -144,9 +150,15 @@ void ts_worker_stop(struct ts_worker *tw)
 void ts_feature_worker(struct ts_worker *tw, const char *prefix, int32_t max_cached,
                        ts_register_fn reg)
 {
+    ts_feature_worker_traced(tw, NULL, prefix, max_cached, reg);
+}
+
+void ts_feature_worker_traced(struct ts_worker *tw, struct temporal_tracer *tracer,
+                              const char *prefix, int32_t max_cached, ts_register_fn reg)
+{
     memset(tw, 0, sizeof(*tw));
     ts_unique(tw->task_queue, sizeof(tw->task_queue), prefix);
-    tw->client = ts_connect();
+    tw->client = ts_connect_traced(tracer);
     struct temporal_worker_options o = TEMPORAL_WORKER_OPTIONS_INIT;
     o.task_queue = tw->task_queue;
     o.max_cached_workflows = max_cached;

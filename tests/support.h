@@ -26,6 +26,9 @@ void ts_unique(char *buf, size_t cap, const char *prefix);
 /** Connects a client to the plaintext dev server; fails the test on error. */
 struct temporal_client *ts_connect(void);
 
+/** Like ts_connect(), with a client that records spans into |tracer| (may be NULL). */
+struct temporal_client *ts_connect_traced(struct temporal_tracer *tracer);
+
 /**
  * Runs `temporal <args> --address <dev server>` (args formatted like printf) and returns
  * its exit status; its stdout goes into |out| (if not NULL, NUL-terminated, truncated).
@@ -89,6 +92,10 @@ typedef void (*ts_register_fn)(struct temporal_worker *w);
  */
 void ts_feature_worker(struct ts_worker *tw, const char *prefix, int32_t max_cached,
                        ts_register_fn reg);
+
+/** Like ts_feature_worker(), on a client that records spans into |tracer| (may be NULL). */
+void ts_feature_worker_traced(struct ts_worker *tw, struct temporal_tracer *tracer,
+                              const char *prefix, int32_t max_cached, ts_register_fn reg);
 
 /**
  * Starts workflow |type| with |args| (may be NULL) on tw's task queue with the scenarios'

@@ -178,30 +178,24 @@ static int block_workflow(struct temporal_workflow_ctx *ctx, const struct tempor
     return temporal_workflow_execute_activity(ctx, "block", in, &o, out);
 }
 
-/* A worker (no graceful shutdown time) whose client records spans into |tracer|. */
-static void traced_worker(struct ts_worker *tw, struct temporal_tracer *tracer,
-                          const char *workflow_type, temporal_workflow_fn wf)
+/* Every workflow and activity of these cases, on every worker. */
+static int driven_workflow(struct temporal_workflow_ctx *ctx, const struct temporal_payloads *in,
+                           struct temporal_payloads *out);
+
+static void register_all(struct temporal_worker *w)
 {
-    memset(tw, 0, sizeof(*tw));
-    struct temporal_client_options co = TEMPORAL_CLIENT_OPTIONS_INIT;
-    co.target = ts_state("address");
-    co.tracer = tracer;
-    struct temporal_error err;
-    TS_OK(temporal_client_connect(&tw->client, &co, &err), err);
-    ts_unique(tw->task_queue, sizeof(tw->task_queue), "tracing-tq");
-    struct temporal_worker_options wo = TEMPORAL_WORKER_OPTIONS_INIT;
-    wo.task_queue = tw->task_queue;
-    TS_OK(temporal_worker_new(&tw->worker, tw->client, &wo, &err), err);
-    assert_int_equal(temporal_worker_register_workflow(tw->worker, workflow_type, wf,
-                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED,
-                                                       NULL),
+    assert_int_equal(temporal_worker_register_workflow(w, "TracingHello", ts_hello_workflow,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
                      0);
-    assert_int_equal(temporal_worker_register_activity(tw->worker, "hello", ts_hello_activity, NULL),
+    assert_int_equal(temporal_worker_register_workflow(w, "TracingBlock", block_workflow,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
                      0);
-    assert_int_equal(temporal_worker_register_activity(tw->worker, "block", block_activity,
-                                                       &block_started),
+    assert_int_equal(temporal_worker_register_workflow(w, "TracingDriven", driven_workflow,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
                      0);
-    ts_worker_run(tw);
+    assert_int_equal(temporal_worker_register_activity(w, "hello", ts_hello_activity, NULL), 0);
+    assert_int_equal(temporal_worker_register_activity(w, "block", block_activity, &block_started),
+                     0);
 }
 
 static struct temporal_tracer *new_tracer(void)
@@ -222,7 +216,7 @@ static void start_header_and_run_activity(void **state)
     (void)state;
     struct temporal_tracer *tracer = new_tracer();
     struct ts_worker tw;
-    traced_worker(&tw, tracer, "TracingHello", ts_hello_workflow);
+    ts_feature_worker_traced(&tw, tracer, "tracing-tq", -1, register_all);
 
     char id[160];
     ts_unique(id, sizeof(id), "tracing-hello");
@@ -304,7 +298,7 @@ static void failed_activity_span(void **state)
     (void)state;
     struct temporal_tracer *tracer = new_tracer();
     struct ts_worker tw;
-    traced_worker(&tw, tracer, "TracingHello", ts_hello_workflow);
+    ts_feature_worker_traced(&tw, tracer, "tracing-tq", -1, register_all);
     char id[160];
     ts_unique(id, sizeof(id), "tracing-fail");
     struct temporal_start_workflow_options o = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
@@ -339,7 +333,7 @@ static void cancelled_activity_span(void **state)
     struct temporal_tracer *tracer = new_tracer();
     struct ts_worker tw;
     __atomic_store_n(&block_started, 0, __ATOMIC_SEQ_CST);
-    traced_worker(&tw, tracer, "TracingBlock", block_workflow);
+    ts_feature_worker_traced(&tw, tracer, "tracing-tq", -1, register_all);
     char id[160];
     ts_unique(id, sizeof(id), "tracing-block");
     struct temporal_start_workflow_options o = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
@@ -430,7 +424,7 @@ static void signal_query_update_spans(void **state)
     (void)state;
     struct temporal_tracer *tracer = new_tracer();
     struct ts_worker tw;
-    traced_worker(&tw, tracer, "TracingDriven", driven_workflow);
+    ts_feature_worker_traced(&tw, tracer, "tracing-tq", -1, register_all);
     char id[160];
     ts_unique(id, sizeof(id), "tracing-driven");
     struct temporal_start_workflow_options o = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
@@ -530,12 +524,8 @@ static void failed_call_span(void **state)
 {
     (void)state;
     struct temporal_tracer *tracer = new_tracer();
-    struct temporal_client_options co = TEMPORAL_CLIENT_OPTIONS_INIT;
-    co.target = ts_state("address");
-    co.tracer = tracer;
-    struct temporal_client *c = NULL;
+    struct temporal_client *c = ts_connect_traced(tracer);
     struct temporal_error err;
-    TS_OK(temporal_client_connect(&c, &co, &err), err);
     char id[160];
     ts_unique(id, sizeof(id), "tracing-missing");
     struct temporal_payloads res = TEMPORAL_PAYLOADS_INIT;

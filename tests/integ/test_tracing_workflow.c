@@ -108,6 +108,8 @@ static const struct temporal__finished_span *find_named(const struct temporal__f
     return NULL;
 }
 
+static void register_all(struct temporal_worker *w);
+
 /* Runs traced_workflow on a worker with |max_cached| cached runs and checks history and
  * spans.  The workflow is started, queried and signalled by the worker's (traced) client
  * when |traced_starter|, else by a client without a tracer. */
@@ -118,21 +120,7 @@ static void run_traced(int32_t max_cached, bool traced_starter)
     TS_OK(temporal_tracer_new(&tracer, NULL, &err), err);
 
     struct ts_worker tw;
-    memset(&tw, 0, sizeof(tw));
-    ts_unique(tw.task_queue, sizeof(tw.task_queue), "tracing-wf");
-    struct temporal_client_options co = TEMPORAL_CLIENT_OPTIONS_INIT;
-    co.target = ts_state("address");
-    co.tracer = tracer;
-    TS_OK(temporal_client_connect(&tw.client, &co, &err), err);
-    struct temporal_worker_options wo = TEMPORAL_WORKER_OPTIONS_INIT;
-    wo.task_queue = tw.task_queue;
-    wo.max_cached_workflows = max_cached;
-    TS_OK(temporal_worker_new(&tw.worker, tw.client, &wo, &err), err);
-    TS_OK(temporal_worker_register_workflow(tw.worker, "traced", traced_workflow,
-                                            TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
-          err);
-    TS_OK(temporal_worker_register_activity(tw.worker, "hello", ts_hello_activity, NULL), err);
-    ts_worker_run(&tw);
+    ts_feature_worker_traced(&tw, tracer, "tracing-wf", max_cached, register_all);
     struct temporal_client *starter = traced_starter ? tw.client : ts_connect();
 
     char id[160];
@@ -381,22 +369,7 @@ static void child_signal_and_continue_as_new(void **state)
     struct temporal_error err;
     TS_OK(temporal_tracer_new(&tracer, NULL, &err), err);
     struct ts_worker tw;
-    memset(&tw, 0, sizeof(tw));
-    ts_unique(tw.task_queue, sizeof(tw.task_queue), "tracing-child");
-    struct temporal_client_options co = TEMPORAL_CLIENT_OPTIONS_INIT;
-    co.target = ts_state("address");
-    co.tracer = tracer;
-    TS_OK(temporal_client_connect(&tw.client, &co, &err), err);
-    struct temporal_worker_options wo = TEMPORAL_WORKER_OPTIONS_INIT;
-    wo.task_queue = tw.task_queue;
-    TS_OK(temporal_worker_new(&tw.worker, tw.client, &wo, &err), err);
-    TS_OK(temporal_worker_register_workflow(tw.worker, "tr_parent", parent_workflow,
-                                            TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
-          err);
-    TS_OK(temporal_worker_register_workflow(tw.worker, "tr_child", child_workflow,
-                                            TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
-          err);
-    ts_worker_run(&tw);
+    ts_feature_worker_traced(&tw, tracer, "tracing-child", -1, register_all);
 
     char id[160], child_id[200];
     snprintf(id, sizeof(id), "%s-wf", tw.task_queue);
@@ -507,6 +480,24 @@ static void child_signal_and_continue_as_new(void **state)
     temporal_tracer_free(tracer);
 }
 
+/* Every workflow and activity of these cases, on every worker. */
+static void register_all(struct temporal_worker *w)
+{
+    assert_int_equal(temporal_worker_register_workflow(w, "traced", traced_workflow,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                     0);
+    assert_int_equal(temporal_worker_register_workflow(w, "tr_parent", parent_workflow,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                     0);
+    assert_int_equal(temporal_worker_register_workflow(w, "tr_child", child_workflow,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                     0);
+    assert_int_equal(temporal_worker_register_workflow(w, "hello_wf", ts_hello_workflow,
+                                                       TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
+                     0);
+    assert_int_equal(temporal_worker_register_activity(w, "hello", ts_hello_activity, NULL), 0);
+}
+
 static void cached_run(void **state)
 {
     (void)state;
@@ -534,18 +525,8 @@ static void no_tracer_no_headers(void **state)
 {
     (void)state;
     struct ts_worker tw;
-    memset(&tw, 0, sizeof(tw));
-    ts_unique(tw.task_queue, sizeof(tw.task_queue), "tracing-off");
-    tw.client = ts_connect();
-    struct temporal_worker_options wo = TEMPORAL_WORKER_OPTIONS_INIT;
-    wo.task_queue = tw.task_queue;
+    ts_feature_worker(&tw, "tracing-off", -1, register_all);
     struct temporal_error err;
-    TS_OK(temporal_worker_new(&tw.worker, tw.client, &wo, &err), err);
-    TS_OK(temporal_worker_register_workflow(tw.worker, "hello_wf", ts_hello_workflow,
-                                            TEMPORAL_VERSIONING_BEHAVIOR_UNSPECIFIED, NULL),
-          err);
-    TS_OK(temporal_worker_register_activity(tw.worker, "hello", ts_hello_activity, NULL), err);
-    ts_worker_run(&tw);
     char id[160];
     snprintf(id, sizeof(id), "%s-wf", tw.task_queue);
     struct temporal_start_workflow_options so = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
