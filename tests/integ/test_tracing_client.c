@@ -261,8 +261,8 @@ static void start_header_and_run_activity(void **state)
         check_client_span(spans, "StartWorkflow:TracingHello", id, false);
     check_header_is_span(started->workflow_execution_started_event_attributes->header, start);
 
-    /* The activity's span.  Its parent is the workflow's StartActivity span when the
-     * scheduled event carries a header, else (no default parent here) none. */
+    /* The activity's span: a child of the workflow's StartActivity span, whose context the
+     * scheduled event carries (the worker traces its workflows too). */
     const struct temporal__finished_span *run = find_span(spans, "RunActivity:hello", id);
     assert_non_null(run);
     assert_int_equal(run->kind, TEMPORAL__SPAN_SERVER);
@@ -277,13 +277,10 @@ static void start_header_and_run_activity(void **state)
     assert_string_equal(span_attr(run, "temporalWorkflowID"), id);
     assert_string_equal(span_attr(run, "temporalRunID"), run_id);
     struct temporal__trace_ctx from_activity = {0};
-    if (temporal__trace_ctx_from_header(sa->header, &from_activity)) {
-        assert_true(run->has_parent);
-        assert_memory_equal(run->trace_id, from_activity.trace_id, 16);
-        assert_memory_equal(run->parent_span_id, from_activity.span_id, 8);
-    } else {
-        assert_false(run->has_parent);
-    }
+    assert_true(temporal__trace_ctx_from_header(sa->header, &from_activity));
+    assert_true(run->has_parent);
+    assert_memory_equal(run->trace_id, from_activity.trace_id, 16);
+    assert_memory_equal(run->parent_span_id, from_activity.span_id, 8);
     temporal__trace_ctx_clear(&from_activity);
 
     temporal__finished_spans_free(spans);
