@@ -67,41 +67,39 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.requirements.sha256" 2>/dev/n
   echo "$want_stamp" > "$VENV/.requirements.sha256"
 fi
 
-# toml-test (github.com/toml-lang/toml-test), the conformance suite that the TOML parser is
-# tested against (tests/toml).  v2.2.0 is the newest release on the Go module proxy
-# (go list -m -versions github.com/toml-lang/toml-test/v2).  A stamp records the version
-# the binary was built from.
-TOML_TEST_VERSION=v2.2.0
-TOML_TEST_STAMP=.deps/toml-test.version
-if [ ! -x .deps/bin/toml-test ] || [ "$(cat "$TOML_TEST_STAMP" 2>/dev/null)" != "$TOML_TEST_VERSION" ]; then
+# need_go WHAT: exits with a message unless Go is there to build WHAT.
+need_go() {
   if ! command -v go >/dev/null 2>&1; then
-    echo "install-deps: Go is needed to build toml-test $TOML_TEST_VERSION (https://go.dev/dl/)" >&2
+    echo "install-deps: Go is needed to build $1 (https://go.dev/dl/)" >&2
     exit 1
   fi
-  echo "install-deps: building toml-test $TOML_TEST_VERSION into .deps/bin"
+}
+
+# go_install NAME PACKAGE VERSION: builds PACKAGE@VERSION with `go install` into
+# .deps/bin/NAME.  A stamp (.deps/NAME.version) records the version the binary was built from.
+go_install() {
+  local name=$1 pkg=$2 version=$3 stamp=.deps/$1.version
+  if [ -x ".deps/bin/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$version" ]; then
+    return 0
+  fi
+  need_go "$name $version"
+  echo "install-deps: building $name $version into .deps/bin"
   mkdir -p .deps/bin
-  GOBIN="$PWD/.deps/bin" \
-    go install "github.com/toml-lang/toml-test/v2/cmd/toml-test@$TOML_TEST_VERSION"
-  echo "$TOML_TEST_VERSION" > "$TOML_TEST_STAMP"
-fi
+  GOBIN="$PWD/.deps/bin" go install "$pkg@$version"
+  echo "$version" > "$stamp"
+}
+
+# toml-test (github.com/toml-lang/toml-test), the conformance suite that the TOML parser is
+# tested against (tests/toml).  v2.2.0 is the newest release on the Go module proxy
+# (go list -m -versions github.com/toml-lang/toml-test/v2).
+go_install toml-test github.com/toml-lang/toml-test/v2/cmd/toml-test v2.2.0
 
 # aws-lambda-rie, AWS's Lambda Runtime Interface Emulator: the real Lambda Runtime API that
 # the Lambda worker's tests and `make demo` run our `bootstrap` under.  The module has no
 # tagged releases; this pseudo-version is the newest on the Go module proxy
 # (go list -m -versions / @latest of github.com/aws/aws-lambda-runtime-interface-emulator).
-RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d
-RIE_STAMP=.deps/aws-lambda-rie.version
-if [ ! -x .deps/bin/aws-lambda-rie ] || [ "$(cat "$RIE_STAMP" 2>/dev/null)" != "$RIE_VERSION" ]; then
-  if ! command -v go >/dev/null 2>&1; then
-    echo "install-deps: Go is needed to build aws-lambda-rie $RIE_VERSION (https://go.dev/dl/)" >&2
-    exit 1
-  fi
-  echo "install-deps: building aws-lambda-rie $RIE_VERSION into .deps/bin"
-  mkdir -p .deps/bin
-  GOBIN="$PWD/.deps/bin" \
-    go install "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$RIE_VERSION"
-  echo "$RIE_VERSION" > "$RIE_STAMP"
-fi
+go_install aws-lambda-rie github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie \
+  v0.0.0-20261030222936-bef5c4ba774d
 
 # otelcol-temporal-c-test, an OpenTelemetry Collector with only the OTLP receiver and the file
 # and debug exporters: the tests export metrics and traces to it and read back what it wrote
@@ -113,10 +111,7 @@ OTELCOL_VERSION=v0.165.0
 OTELCOL_STAMP=.deps/otelcol-temporal-c-test.version
 otelcol_want="$OTELCOL_VERSION $(cat tools/otelcol/go.mod tools/otelcol/go.sum tools/otelcol/main.go | sha256sum | cut -d' ' -f1)"
 if [ ! -x .deps/bin/otelcol-temporal-c-test ] || [ "$(cat "$OTELCOL_STAMP" 2>/dev/null)" != "$otelcol_want" ]; then
-  if ! command -v go >/dev/null 2>&1; then
-    echo "install-deps: Go is needed to build the OpenTelemetry Collector $OTELCOL_VERSION (https://go.dev/dl/)" >&2
-    exit 1
-  fi
+  need_go "the OpenTelemetry Collector $OTELCOL_VERSION"
   if ! grep -q "^[[:space:]]*go.opentelemetry.io/collector/otelcol $OTELCOL_VERSION\$" tools/otelcol/go.mod; then
     echo "install-deps: tools/otelcol/go.mod does not pin go.opentelemetry.io/collector/otelcol $OTELCOL_VERSION" >&2
     exit 1
