@@ -297,15 +297,9 @@ static void failed_activity_span(void **state)
     struct ts_worker tw;
     ts_feature_worker_traced(&tw, tracer, "tracing-tq", -1, register_all);
     char id[160];
-    ts_unique(id, sizeof(id), "tracing-fail");
-    struct temporal_start_workflow_options o = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
-    o.workflow_id = id;
-    o.workflow_type = "TracingHello";
-    o.task_queue = tw.task_queue;
-    o.execution_timeout_ms = 60000;
-    struct temporal_error err;
     /* No argument: the activity fails with a non-retryable "BadInput", and so the workflow. */
-    TS_OK(temporal_client_start_workflow(tw.client, &o, NULL, NULL, &err), err);
+    ts_feature_start(&tw, "TracingHello", NULL, id, sizeof(id));
+    struct temporal_error err;
     struct temporal_payloads result = TEMPORAL_PAYLOADS_INIT;
     assert_int_equal(temporal_client_get_workflow_result(tw.client, id, NULL, 60000, &result, &err),
                      TEMPORAL_EWORKFLOW_FAILED);
@@ -332,14 +326,8 @@ static void cancelled_activity_span(void **state)
     __atomic_store_n(&block_started, 0, __ATOMIC_SEQ_CST);
     ts_feature_worker_traced(&tw, tracer, "tracing-tq", -1, register_all);
     char id[160];
-    ts_unique(id, sizeof(id), "tracing-block");
-    struct temporal_start_workflow_options o = TEMPORAL_START_WORKFLOW_OPTIONS_INIT;
-    o.workflow_id = id;
-    o.workflow_type = "TracingBlock";
-    o.task_queue = tw.task_queue;
-    o.execution_timeout_ms = 60000;
+    ts_feature_start(&tw, "TracingBlock", NULL, id, sizeof(id));
     struct temporal_error err;
-    TS_OK(temporal_client_start_workflow(tw.client, &o, NULL, NULL, &err), err);
     for (int i = 0; i < 3000 && !__atomic_load_n(&block_started, __ATOMIC_SEQ_CST); i++)
         ts_sleep_ms(20);
     assert_true(__atomic_load_n(&block_started, __ATOMIC_SEQ_CST));
